@@ -1,0 +1,199 @@
+# -*- test-case-name: tests.test_admin -*-
+"""
+C{euca-admin}: the administrator's command on the CLC host.
+
+    euca-admin init [--zone ZONE ...]   create keys, the admin account, its eucarc
+    euca-admin status [--wait SECONDS]  each component's state, by signed DescribeServices
+
+C{init} never overwrites anything: it says what already exists and makes only
+what is missing.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from cryptography.hazmat.primitives import serialization
+from twisted.internet import defer, task
+
+from eucalyptus.accounts import ADMIN_ACCOUNT, ADMIN_USER, AccountStore
+from eucalyptus.config import CloudConfig, config_from_file, data_dir, default_config_path
+from eucalyptus.errors import EucalyptusError
+from eucalyptus.security import keys, trust
+from eucalyptus.security.wssec import Verifier
+from eucalyptus.services.build import endpoint_url
+from eucalyptus.soap.client import SoapClient
+from eucalyptus.wsdl import SERVICE_NAMES, common, make_application
+
+__all__ = ["main", "initialise", "component_endpoints", "describe_services"]
+
+
+def _say(out, text):
+    out.write(text + "\n")
+
+
+def _make_pair(keystore, role, zone, common_name, out):
+    cert_path, key_path = keystore.cert_path(role, zone), keystore.key_path(role, zone)
+    if os.path.exists(cert_path) or os.path.exists(key_path):
+        _say(out, f"exists, kept: {key_path}")
+        return
+    pair = keys.create_pair(common_name)
+    keys.write_private_key(key_path, pair.key)
+    keys.write_certificate(cert_path, pair.certificate)
+    _say(out, f"created: {key_path}")
+
+
+def _eucarc(settings, access_key, account_id):
+    ec2 = endpoint_url(settings["CLC_HOST"], settings["CLC_PORT"], "services/Eucalyptus")
+    s3 = endpoint_url(settings["WALRUS_HOST"], settings["WALRUS_PORT"], "services/Walrus")
+    lines = [
+        'EUCA_KEY_DIR=$(cd "$(dirname "${BASH_SOURCE:-$0}")" && pwd -P)',
+        f"export EC2_URL={ec2}",
+        f"export S3_URL={s3}",
+        f"export AWS_ACCESS_KEY_ID={access_key.access_key_id}",
+        f"export AWS_SECRET_ACCESS_KEY={access_key.secret_key}",
+        f"export EC2_ACCESS_KEY={access_key.access_key_id}",
+        f"export EC2_SECRET_KEY={access_key.secret_key}",
+        f"export EC2_CERT=${{EUCA_KEY_DIR}}/{ADMIN_USER}-cert.pem",
+        f"export EC2_PRIVATE_KEY=${{EUCA_KEY_DIR}}/{ADMIN_USER}-pk.pem",
+        "export EUCALYPTUS_CERT=${EUCA_KEY_DIR}/cloud-cert.pem",
+        f"export EC2_USER_ID={account_id}",
+        "export AWS_DEFAULT_REGION=eucalyptus",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _write(path, data, mode):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w") as f:
+        f.write(data)
+
+
+def _admin_credentials(settings, keystore, out):
+    """
+    The admin account, its first access key and certificate, and its eucarc
+    under C{<data dir>/credentials/admin/}.
+    """
+    directory = os.path.join(settings.data_dir, "credentials", ADMIN_USER)
+    eucarc = os.path.join(directory, "eucarc")
+    store = AccountStore(CloudConfig.from_settings(settings).database_url)
+    if store.account_id(ADMIN_ACCOUNT) is not None:
+        _say(out, f"exists, kept: the {ADMIN_ACCOUNT} account and {eucarc}")
+        return eucarc
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    access_key = store.create_account(ADMIN_ACCOUNT, ADMIN_USER)
+    cloud = keystore.credential("cloud")
+    user = keys.create_pair(f"{ADMIN_USER}@{ADMIN_ACCOUNT}", issuer=cloud)
+    keys.write_private_key(os.path.join(directory, f"{ADMIN_USER}-pk.pem"), user.key)
+    keys.write_certificate(os.path.join(directory, f"{ADMIN_USER}-cert.pem"), user.certificate)
+    keys.write_certificate(os.path.join(directory, "cloud-cert.pem"), cloud.certificate)
+    store.add_certificate(access_key.user_id, user.certificate.public_bytes(serialization.Encoding.PEM).decode())
+    _write(eucarc, _eucarc(settings, access_key, access_key.account_id), 0o600)
+    _say(out, f"created: the {ADMIN_ACCOUNT} account, {ADMIN_USER}'s access key and certificate, {eucarc}")
+    return eucarc
+
+
+def initialise(settings, zones=(), out=sys.stdout):
+    """
+    Create whatever is missing of the cloud's keys and the admin account.
+
+    @param settings: the parsed configuration.
+    @param zones: the availability zones to make cluster and node keys for,
+        besides the configured C{ZONE}.
+    @return: the path of the admin's eucarc.
+    """
+    keystore = keys.KeyStore(os.path.join(settings.data_dir, "keys"))
+    _make_pair(keystore, "cloud", None, "eucalyptus", out)
+    for zone in dict.fromkeys((settings["ZONE"],) + tuple(zones)):
+        _make_pair(keystore, "cluster", zone, f"cc-{zone}", out)
+        _make_pair(keystore, "node", zone, f"nc-{zone}", out)
+    return _admin_credentials(settings, keystore, out)
+
+
+def component_endpoints(settings, host="127.0.0.1"):
+    """
+    Where each component of a one-host cloud answers, in start order.
+
+    @return: a list of (component, URL).
+    """
+    return [
+        ("clc", endpoint_url(host, settings["CLC_PORT"], "services/Eucalyptus")),
+        ("walrus", endpoint_url(host, settings["WALRUS_PORT"], "services/Walrus")),
+        ("sc", endpoint_url(host, settings["SC_PORT"], "services/Storage")),
+        ("cc", endpoint_url(host, settings["CC_PORT"], "axis2/services/EucalyptusCC")),
+        ("nc", endpoint_url(host, settings["NC_PORT"], settings["NC_SERVICE"])),
+    ]
+
+
+def describe_services(settings, component, url, reactor=None, timeout=10):
+    """
+    Ask one component for its state with a signed C{DescribeServices}.
+
+    @return: a Deferred firing with its C{serviceStatusType} list.
+    """
+    keystore = keys.KeyStore(os.path.join(settings.data_dir, "keys"))
+    zone = settings["ZONE"]
+    client = SoapClient(
+        url,
+        make_application(component),
+        SERVICE_NAMES[component],
+        credential=trust.caller_credential(keystore, component, zone),
+        verifier=Verifier([trust.peer_certificate(keystore, component, zone)], allow_sha1=False),
+        timeout=timeout,
+        reactor=reactor,
+    )
+    request = common.DescribeServicesType(correlationId="status", userId=ADMIN_ACCOUNT)
+    d = client.call("DescribeServices", request)
+    d.addBoth(lambda result: client.close().addCallback(lambda _: result))
+    return d.addCallback(lambda response: response.serviceStatuses or [])
+
+
+@defer.inlineCallbacks
+def _status(reactor, settings, wait, out):
+    deadline = time.monotonic() + wait
+    while True:
+        rows, down = [], 0
+        for component, url in component_endpoints(settings):
+            try:
+                statuses = yield describe_services(settings, component, url, reactor)
+                state = ", ".join(s.localState for s in statuses)
+            except EucalyptusError as e:
+                state, down = f"DOWN ({e})", down + 1
+            rows.append(f"{component:<7} {state:<10} {url}")
+        if not down or time.monotonic() >= deadline:
+            break
+        yield task.deferLater(reactor, 1, lambda: None)
+    for row in rows:
+        _say(out, row)
+    return 1 if down else 0
+
+
+def main(argv=None):
+    """
+    The C{euca-admin} command.
+    """
+    parser = argparse.ArgumentParser(prog="euca-admin", description=__doc__.split("\n\n")[0].strip())
+    parser.add_argument("--config", default=None, help="eucalyptus.conf (default: $EUCALYPTUS_CONF or conf/eucalyptus.conf)")
+    parser.add_argument("--data-dir", default=None, help="data directory (default: $EUCALYPTUS_HOME or ./var)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    init = commands.add_parser("init", help="create the cloud's keys and the admin account")
+    init.add_argument("--zone", action="append", default=[], help="also make keys for this zone")
+    status = commands.add_parser("status", help="show each component's state")
+    status.add_argument("--wait", type=float, default=0, help="retry for this many seconds until all answer")
+    args = parser.parse_args(argv)
+    try:
+        settings = config_from_file(args.config or default_config_path(), args.data_dir or data_dir())
+        if args.command == "init":
+            eucarc = initialise(settings, args.zone)
+            _say(sys.stdout, f"credentials: {eucarc}")
+            return 0
+        exit_code = []
+        task.react(lambda reactor: _status(reactor, settings, args.wait, sys.stdout).addCallback(exit_code.append))
+    except EucalyptusError as e:
+        sys.stderr.write(f"euca-admin: {e}\n")
+        return 2
+    except SystemExit as e:
+        if e.code not in (0, None):
+            raise
+    return exit_code[0] if exit_code else 1

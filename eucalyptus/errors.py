@@ -1,0 +1,179 @@
+# -*- test-case-name: tests.test_errors -*-
+"""
+The errors every component raises.
+
+Each class carries the code a client expects (an AWS error code, a SOAP fault
+code, or a Eucalyptus code), the HTTP status the shims answer with, and a
+default message.  Shims turn them into wire errors in one place each
+(L{eucalyptus.soap.faults.to_fault} for SOAP); nothing else maps types to codes.
+"""
+
+__all__ = [
+    "EucalyptusError",
+    "ConfigError",
+    "SecurityError",
+    "InvalidSecurity",
+    "FailedCheck",
+    "MessageExpired",
+    "ReplayedMessage",
+    "ClientError",
+    "MalformedMessage",
+    "EntityTooLarge",
+    "UnknownOperation",
+    "NotImplementedOperation",
+    "InternalError",
+    "ServiceUnavailable",
+    "RequestTimeout",
+]
+
+
+class EucalyptusError(Exception):
+    """
+    Base of every error the cloud reports to a caller.
+
+    @cvar code: the wire code (AWS error code or SOAP fault subcode).
+    @cvar http_status: the HTTP status a shim answers with.
+    @cvar message: the default human-readable message.
+    @cvar fault_kind: C{"Client"} when the caller is at fault, C{"Server"} when
+        we are (the SOAP 1.1 fault code class).
+    """
+
+    code = "InternalError"
+    http_status = 500
+    message = "We encountered an internal error. Please try again."
+    fault_kind = "Server"
+
+    def __init__(self, message=None):
+        Exception.__init__(self, message or self.message)
+        self.message = message or self.message
+
+    def __str__(self):
+        return self.message
+
+
+class ConfigError(EucalyptusError):
+    """
+    The configuration is wrong; the message says which key and why.
+    """
+
+    code = "InvalidConfiguration"
+
+
+class SecurityError(EucalyptusError):
+    """
+    A WS-Security check failed.  Always refuses the message.
+    """
+
+    code = "wsse:InvalidSecurity"
+    http_status = 500
+    message = "An error was discovered processing the <wsse:Security> header."
+    fault_kind = "Client"
+
+
+class InvalidSecurity(SecurityError):
+    """
+    The security header is missing, malformed, or does not sign what it must.
+    """
+
+
+class FailedCheck(SecurityError):
+    """
+    The signature does not verify, or was made by a key we do not trust.
+    """
+
+    code = "wsse:FailedCheck"
+    message = "The signature or decryption was invalid."
+
+
+class MessageExpired(SecurityError):
+    """
+    The timestamp is outside its validity window (allowing for clock skew).
+    """
+
+    code = "wsse:MessageExpired"
+    message = "The message has expired."
+
+
+class ReplayedMessage(SecurityError):
+    """
+    A message with this MessageID was already accepted within its lifetime.
+    """
+
+    code = "wsse:InvalidSecurity"
+    message = "The message was already received (replay)."
+
+
+class ClientError(EucalyptusError):
+    """
+    The request is wrong in a way the caller can fix.
+    """
+
+    code = "Client"
+    http_status = 400
+    message = "The request is invalid."
+    fault_kind = "Client"
+
+
+class MalformedMessage(ClientError):
+    """
+    The request is not well-formed XML, or uses forbidden XML features
+    (DTDs, entities).
+    """
+
+    code = "MalformedMessage"
+    message = "The request is not a well-formed SOAP message."
+
+
+class EntityTooLarge(ClientError):
+    """
+    The request body is larger than the configured limit.
+    """
+
+    code = "EntityTooLarge"
+    http_status = 413
+    message = "The request body is larger than the configured limit."
+
+
+class UnknownOperation(ClientError):
+    """
+    The operation is not part of this service's WSDL.
+    """
+
+    code = "UnknownOperation"
+    message = "The operation is not defined by this service."
+
+
+class NotImplementedOperation(EucalyptusError):
+    """
+    The operation is declared by the WSDL but this component does not do it
+    yet.
+    """
+
+    code = "NotImplemented"
+    http_status = 501
+    message = "The operation is declared but not implemented by this component."
+
+
+class InternalError(EucalyptusError):
+    """
+    Something unexpected went wrong on our side; details are in our log.
+    """
+
+
+class ServiceUnavailable(EucalyptusError):
+    """
+    A peer component could not be reached.
+    """
+
+    code = "ServiceUnavailable"
+    http_status = 503
+    message = "The service is unavailable."
+
+
+class RequestTimeout(ServiceUnavailable):
+    """
+    A peer component did not answer in time.
+    """
+
+    code = "RequestTimeout"
+    message = "The peer did not answer in time."

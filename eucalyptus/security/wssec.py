@@ -1,0 +1,382 @@
+# -*- test-case-name: tests.security.test_wssec -*-
+"""
+WS-Security for every internal SOAP message, on signxml.
+
+A signed envelope carries, in its header, the WS-Addressing C{To}, C{Action}
+and C{MessageID} (and C{RelatesTo} on replies) and a C{wsse:Security} header
+holding an X.509v3 C{BinarySecurityToken}, a C{wsu:Timestamp} and one XML
+signature (exclusive C14N, RSA-SHA256; RSA-SHA1 only for legacy peers) whose
+references are exactly the Body, the Timestamp and those addressing headers.
+
+L{sign} adds all of that to an envelope.  L{Verifier} checks a received one
+against pinned certificates and returns a L{VerifiedMessage} built only from
+what signxml says was signed: the caller never reads the raw document after
+verification.  Every failure is a L{eucalyptus.errors.SecurityError}
+subclass, never a crash and never a silent pass.
+"""
+
+import base64
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
+from signxml import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConfiguration,
+    SignatureMethod,
+    SignatureConstructionMethod,
+    XMLSigner,
+    XMLVerifier,
+)
+from signxml.exceptions import InvalidInput, SignXMLException
+
+from eucalyptus.errors import FailedCheck, InvalidSecurity, MessageExpired, ReplayedMessage
+
+__all__ = [
+    "SOAP_ENV",
+    "WSSE",
+    "WSU",
+    "WSA",
+    "DS",
+    "ANONYMOUS",
+    "Addressing",
+    "VerifiedMessage",
+    "Verifier",
+    "ReplayCache",
+    "sign",
+    "new_message_id",
+]
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+WSA = "http://www.w3.org/2005/08/addressing"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
+BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
+ANONYMOUS = WSA + "/anonymous"
+
+_ID = f"{{{WSU}}}Id"
+_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
+_HEADER = f"{{{SOAP_ENV}}}Header"
+_BODY = f"{{{SOAP_ENV}}}Body"
+_SECURITY = f"{{{WSSE}}}Security"
+_TOKEN = f"{{{WSSE}}}BinarySecurityToken"
+_TIMESTAMP = f"{{{WSU}}}Timestamp"
+_SIGNATURE = f"{{{DS}}}Signature"
+_ADDRESSING = ("To", "Action", "MessageID", "RelatesTo")
+_FIND_BY_ID = etree.XPath("//*[@*[local-name() = 'Id'] = $ref]")
+
+_SHA256 = (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256)
+_SHA1 = (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1)
+
+
+def new_message_id():
+    """
+    A WS-Addressing MessageID as the original makes them: C{urn:uuid:} and
+    32 upper-case hex digits.
+    """
+    return "urn:uuid:" + uuid.uuid4().hex.upper()
+
+
+@dataclass(frozen=True)
+class Addressing:
+    """
+    The WS-Addressing headers of one message.
+
+    @ivar to: the endpoint URL (L{ANONYMOUS} on replies).
+    @ivar action: C{<Service>#<Operation>} (C{...Response} on replies).
+    @ivar message_id: C{urn:uuid:...}.
+    @ivar relates_to: on replies, the request's MessageID.
+    """
+
+    to: str
+    action: str
+    message_id: str
+    relates_to: str = None
+
+    def items(self):
+        return [
+            (name, value)
+            for name, value in zip(_ADDRESSING, (self.to, self.action, self.message_id, self.relates_to))
+            if value is not None
+        ]
+
+
+@dataclass(frozen=True)
+class VerifiedMessage:
+    """
+    What a verified envelope says, taken only from the signed parts.
+
+    @ivar body: the signed C{soap:Body} element (a fresh tree).
+    @ivar addressing: the signed L{Addressing} headers.
+    @ivar created: the signed timestamp's creation time (POSIX seconds).
+    @ivar expires: the signed timestamp's expiry time (POSIX seconds).
+    @ivar certificate: the pinned certificate that verified the signature.
+    """
+
+    body: etree._Element
+    addressing: Addressing
+    created: float
+    expires: float
+    certificate: x509.Certificate
+
+    def envelope(self):
+        """
+        A new envelope holding only the signed Body, for the SOAP layer.
+        """
+        envelope = etree.Element(_ENVELOPE, nsmap={"soapenv": SOAP_ENV})
+        envelope.append(self.body)
+        return envelope
+
+
+def _format_time(seconds):
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _parse_time(text):
+    text = (text or "").strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidSecurity(f"The timestamp {text!r} is not an xsd:dateTime.")
+    if moment.tzinfo is None:
+        raise InvalidSecurity(f"The timestamp {text!r} has no time zone.")
+    return moment.timestamp()
+
+
+def _child(parent, tag):
+    """
+    The one child of C{parent} with C{tag}; refuses none or several.
+    """
+    found = parent.findall(tag)
+    if len(found) != 1:
+        name = etree.QName(tag).localname
+        raise InvalidSecurity(f"Expected exactly one {name}, found {len(found)}.")
+    return found[0]
+
+
+def sign(envelope, credential, addressing, ttl=300, sha1=False, now=None):
+    """
+    Add WS-Addressing headers, a security header and a signature to an
+    envelope, in place.
+
+    @param envelope: the C{soap:Envelope} element, with its Body filled in.
+    @param credential: the signer's L{eucalyptus.security.keys.Credential}.
+    @param addressing: the L{Addressing} headers to add (and sign).
+    @param ttl: seconds until the timestamp expires.
+    @param sha1: sign with RSA-SHA1 and SHA-1 digests (legacy peers only).
+    @param now: the signing time, POSIX seconds (for tests).
+    @return: C{envelope}.
+    """
+    now = time.time() if now is None else now
+    header = envelope.find(_HEADER)
+    if header is None:
+        header = etree.Element(_HEADER)
+        envelope.insert(0, header)
+    body = envelope.find(_BODY)
+    references = []
+
+    def identify(element, prefix):
+        element.set(_ID, f"{prefix}-{uuid.uuid4().hex}")
+        references.append("#" + element.get(_ID))
+
+    identify(body, "Body")
+    for name, value in addressing.items():
+        element = etree.SubElement(header, f"{{{WSA}}}{name}", nsmap={"wsa": WSA, "wsu": WSU})
+        element.text = value
+        identify(element, name)
+
+    security = etree.SubElement(header, _SECURITY, nsmap={"wsse": WSSE, "wsu": WSU})
+    security.set(f"{{{SOAP_ENV}}}mustUnderstand", "1")
+    token = etree.SubElement(security, _TOKEN, ValueType=X509V3, EncodingType=BASE64)
+    token.set(_ID, "X509-" + uuid.uuid4().hex)
+    token.text = base64.b64encode(credential.cert_der).decode("ascii")
+    timestamp = etree.SubElement(security, _TIMESTAMP)
+    identify(timestamp, "TS")
+    etree.SubElement(timestamp, f"{{{WSU}}}Created").text = _format_time(now)
+    etree.SubElement(timestamp, f"{{{WSU}}}Expires").text = _format_time(now + ttl)
+
+    key_info = etree.Element(f"{{{DS}}}KeyInfo")
+    reference = etree.SubElement(
+        etree.SubElement(key_info, f"{{{WSSE}}}SecurityTokenReference"), f"{{{WSSE}}}Reference"
+    )
+    reference.set("URI", "#" + token.get(_ID))
+    reference.set("ValueType", X509V3)
+
+    method, digest = _SHA1 if sha1 else _SHA256
+    signer = XMLSigner(
+        method=SignatureConstructionMethod.detached,
+        signature_algorithm=method,
+        digest_algorithm=digest,
+        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    )
+    signature = signer.sign(
+        envelope, key=credential.key, reference_uri=references, key_info=key_info, id_attribute="Id"
+    )
+    security.append(signature)
+    return envelope
+
+
+class ReplayCache:
+    """
+    The MessageIDs accepted recently, each kept until its message expires.
+
+    @ivar clock: returns the time in POSIX seconds.
+    """
+
+    def __init__(self, clock=time.time):
+        self.clock = clock
+        self._seen = {}
+        self._next_purge = 0
+
+    def check_and_remember(self, message_id, until):
+        """
+        Remember C{message_id} until C{until}.
+
+        @raise ReplayedMessage: when it was seen and has not expired.
+        """
+        now = self.clock()
+        if now >= self._next_purge:
+            self._seen = {mid: end for mid, end in self._seen.items() if end > now}
+            self._next_purge = now + 30
+        if self._seen.get(message_id, 0) > now:
+            raise ReplayedMessage(f"MessageID {message_id} was already received.")
+        self._seen[message_id] = until
+
+
+class Verifier:
+    """
+    Checks signed envelopes against pinned certificates.
+
+    @ivar trusted: the certificates whose keys may sign (compared byte for
+        byte with the message's BinarySecurityToken; no chains).
+    """
+
+    def __init__(self, trusted, ttl=300, skew=20, allow_sha1=False, clock=time.time, replay=None):
+        """
+        @param trusted: an iterable of C{cryptography} certificates.
+        @param ttl: longest accepted lifetime of a message, seconds.
+        @param skew: allowed clock difference, seconds.
+        @param allow_sha1: accept RSA-SHA1 and SHA-1 digests.
+        @param clock: returns the time in POSIX seconds.
+        @param replay: a L{ReplayCache}; a new one by default.
+        """
+        self.trusted = {cert.public_bytes(Encoding.DER): cert for cert in trusted}
+        self.ttl = ttl
+        self.skew = skew
+        self.clock = clock
+        self.replay = replay or ReplayCache(clock)
+        methods, digests = {_SHA256[0]}, {_SHA256[1]}
+        if allow_sha1:
+            methods.add(_SHA1[0])
+            digests.add(_SHA1[1])
+        self._methods = frozenset(methods)
+        self._digests = frozenset(digests)
+
+    def verify(self, envelope, reply=False):
+        """
+        Verify a signed envelope.
+
+        @param envelope: the parsed C{soap:Envelope} element.
+        @param reply: C{True} for a reply, which must also sign C{RelatesTo}.
+        @return: a L{VerifiedMessage}.
+        @raise eucalyptus.errors.SecurityError: when anything is wrong.
+        """
+        if envelope.tag != _ENVELOPE:
+            raise InvalidSecurity("The message is not a SOAP 1.1 envelope.")
+        header = _child(envelope, _HEADER)
+        _child(envelope, _BODY)
+        if len(envelope.findall(".//" + _BODY)) != 1:
+            raise InvalidSecurity("The message has more than one Body.")
+        security = _child(header, _SECURITY)
+        if len(envelope.findall(".//" + _SIGNATURE)) != 1:
+            raise InvalidSecurity("Expected exactly one ds:Signature in the message.")
+        signature = _child(security, _SIGNATURE)
+        certificate = self._pinned_certificate(security, signature)
+
+        expected = {_BODY, _TIMESTAMP} | {f"{{{WSA}}}{name}" for name in _ADDRESSING[: 4 if reply else 3]}
+        config = SignatureConfiguration(
+            location=f"./{{{SOAP_ENV}}}Header/{{{WSSE}}}Security/",
+            expect_references=len(expected),
+            signature_methods=self._methods,
+            digest_algorithms=self._digests,
+        )
+        try:
+            results = XMLVerifier().verify(
+                envelope, x509_cert=certificate, id_attribute="Id", expect_config=config
+            )
+        except (SignXMLException, InvalidInput, etree.DocumentInvalid) as e:
+            raise FailedCheck(f"The signature does not verify: {e}")
+
+        signed = self._signed_parts(envelope, header, security, signature, results, expected)
+        created, expires = self._check_timestamp(signed[_TIMESTAMP])
+        texts = {name: _text(signed.get(f"{{{WSA}}}{name}")) for name in _ADDRESSING}
+        addressing = Addressing(texts["To"], texts["Action"], texts["MessageID"], texts["RelatesTo"])
+        if not addressing.message_id:
+            raise InvalidSecurity("The signed MessageID is empty.")
+        self.replay.check_and_remember(addressing.message_id, created + self.ttl + 2 * self.skew)
+        return VerifiedMessage(signed[_BODY], addressing, created, expires, certificate)
+
+    def _pinned_certificate(self, security, signature):
+        """
+        The pinned certificate equal to the message's token, which the
+        signature's KeyInfo must reference directly.
+        """
+        token = _child(security, _TOKEN)
+        if token.get("ValueType") != X509V3:
+            raise InvalidSecurity("The security token is not an X.509v3 certificate.")
+        reference = signature.find(f"{{{DS}}}KeyInfo/{{{WSSE}}}SecurityTokenReference/{{{WSSE}}}Reference")
+        if reference is None or token.get(_ID) is None or reference.get("URI") != "#" + token.get(_ID):
+            raise InvalidSecurity("The signature does not reference the message's security token.")
+        try:
+            der = base64.b64decode(token.text or "", validate=True)
+        except ValueError:
+            raise InvalidSecurity("The security token is not base64.")
+        if der not in self.trusted:
+            raise FailedCheck("The message was signed with a key that differs from the key on disk.")
+        return self.trusted[der]
+
+    def _signed_parts(self, envelope, header, security, signature, results, expected):
+        """
+        Match each verified reference to the element it names, check that
+        element is where it must be, and return the signed copies by tag.
+        """
+        places = {_BODY: envelope, _TIMESTAMP: security}
+        uris = [ref.get("URI", "") for ref in signature.iterfind(f"{{{DS}}}SignedInfo/{{{DS}}}Reference")]
+        signed = {}
+        for uri, result in zip(uris, results):
+            found = _FIND_BY_ID(envelope, ref=uri[1:]) if uri.startswith("#") else []
+            if len(found) != 1 or result.signed_xml is None:
+                raise InvalidSecurity(f"The signed reference {uri!r} is not one element of the message.")
+            element = found[0]
+            tag = element.tag
+            if tag not in expected or tag in signed or result.signed_xml.tag != tag:
+                raise InvalidSecurity(f"The signature references an unexpected element {tag}.")
+            if element.getparent() is not places.get(tag, header):
+                raise InvalidSecurity(f"The signed {etree.QName(tag).localname} is not in its place.")
+            signed[tag] = result.signed_xml
+        if set(signed) != expected:
+            missing = ", ".join(sorted(etree.QName(t).localname for t in expected - set(signed)))
+            raise InvalidSecurity(f"These parts must be signed and are not: {missing}.")
+        return signed
+
+    def _check_timestamp(self, timestamp):
+        created = _parse_time(_child(timestamp, f"{{{WSU}}}Created").text)
+        expires = _parse_time(_child(timestamp, f"{{{WSU}}}Expires").text)
+        now = self.clock()
+        if created > now + self.skew:
+            raise MessageExpired("The message was created in the future; make sure the clocks are synchronised.")
+        if expires < now - self.skew or now - created > self.ttl + self.skew:
+            raise MessageExpired("The message has expired; make sure the clocks are synchronised.")
+        return created, expires
+
+
+def _text(element):
+    return None if element is None else element.text

@@ -1,0 +1,5 @@
+"""
+The Cluster Controller.
+"""
+
+__all__ = []

@@ -1,0 +1,5 @@
+"""
+The Cloud Controller.
+"""
+
+__all__ = []

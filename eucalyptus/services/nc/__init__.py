@@ -1,0 +1,5 @@
+"""
+The Node Controller.
+"""
+
+__all__ = []

@@ -1,0 +1,5 @@
+"""
+The Storage Controller.
+"""
+
+__all__ = []

@@ -1,0 +1,121 @@
+# -*- test-case-name: tests.soap.test_envelope -*-
+"""
+SOAP 1.1 envelopes: parsing received bytes safely, and faults both ways.
+
+L{parse} refuses what a web service must never process: DTDs (and with them
+external entities and entity-expansion bombs), documents that are not a SOAP
+envelope, and anything that is not well-formed.  L{to_fault} is the one place
+where an exception becomes a SOAP fault; L{from_fault} turns a received fault
+back into the matching L{eucalyptus.errors.EucalyptusError}.
+"""
+
+from lxml import etree
+
+from eucalyptus.errors import EucalyptusError, InternalError, MalformedMessage, SecurityError
+from eucalyptus.security.wssec import SOAP_ENV, WSA, WSSE, WSU
+
+__all__ = ["parse", "envelope_with", "to_fault", "from_fault", "FAULT", "BODY"]
+
+BODY = f"{{{SOAP_ENV}}}Body"
+FAULT = f"{{{SOAP_ENV}}}Fault"
+EUCA_FAULT_NS = "http://eucalyptus.ucsb.edu/fault"
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
+
+
+def parse(data):
+    """
+    Parse a received SOAP envelope.
+
+    @param data: the request or reply body, C{bytes}.
+    @return: the C{soap:Envelope} element.
+    @raise MalformedMessage: when the bytes are not well-formed XML, carry a
+        DTD or entity declarations, or are not a SOAP 1.1 envelope.
+    """
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as e:
+        raise MalformedMessage(f"The message is not well-formed XML: {e}")
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise MalformedMessage("The message carries a DTD; DTDs and entities are not accepted.")
+    if any(isinstance(node, etree._Entity) for node in root.iter()):
+        raise MalformedMessage("The message uses entity references; they are not accepted.")
+    if root.tag != f"{{{SOAP_ENV}}}Envelope":
+        raise MalformedMessage("The message is not a SOAP 1.1 envelope.")
+    return root
+
+
+def envelope_with(body_child):
+    """
+    A new envelope whose Body holds C{body_child}.
+    """
+    namespaces = {"soapenv": SOAP_ENV, "wsa": WSA, "wsse": WSSE, "wsu": WSU}
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=namespaces)
+    etree.SubElement(envelope, BODY).append(body_child)
+    return envelope
+
+
+def _fault_code(error):
+    if isinstance(error, SecurityError):
+        return error.code
+    return f"soapenv:{error.fault_kind}.{error.code}"
+
+
+def to_fault(error):
+    """
+    The SOAP fault envelope for an error.
+
+    WS-Security failures carry their C{wsse:} code as the fault code, as the
+    WS-Security specification says; others carry
+    C{soapenv:Client.<Code>} or C{soapenv:Server.<Code>}.  Unknown exceptions
+    should be logged and replaced by L{InternalError} before they get here.
+
+    @param error: a L{EucalyptusError}.
+    @return: a C{soap:Envelope} element.
+    """
+    if not isinstance(error, EucalyptusError):
+        error = InternalError()
+    fault = etree.Element(FAULT, nsmap={"soapenv": SOAP_ENV, "wsse": WSSE})
+    etree.SubElement(fault, "faultcode").text = _fault_code(error)
+    etree.SubElement(fault, "faultstring").text = error.message
+    detail = etree.SubElement(fault, "detail")
+    etree.SubElement(detail, f"{{{EUCA_FAULT_NS}}}code", nsmap={"euca": EUCA_FAULT_NS}).text = error.code
+    return envelope_with(fault)
+
+
+def _error_classes():
+    pending = [EucalyptusError]
+    found = {}
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def from_fault(fault):
+    """
+    The error a received C{soap:Fault} element stands for.
+
+    @param fault: the C{soap:Fault} element.
+    @return: an instance of the L{EucalyptusError} subclass with the fault's
+        code (or a plain L{EucalyptusError} carrying the code), with the
+        fault string as its message.
+    """
+    code = fault.findtext("detail/{%s}code" % EUCA_FAULT_NS) or fault.findtext("faultcode") or ""
+    message = fault.findtext("faultstring") or "The peer answered with a fault."
+    cls = _error_classes().get(code)
+    if cls is None:
+        error = EucalyptusError(message)
+        error.code = code
+        return error
+    return cls(message)

@@ -1,0 +1,170 @@
+# -*- test-case-name: tests.wsdl.test_contract -*-
+"""
+How a table of operations becomes a spyne service and a WSDL.
+
+Every Eucalyptus operation is document/literal I{bare}: the SOAP body holds
+one element named after the operation (C{ncRunInstance}, typed
+C{ncRunInstanceType}) and the reply one element named C{<operation>Response}.
+The body of every operation is the same delegation::
+
+    return ctx.udc.invoke("<operation>", request)
+
+where C{ctx.udc} is set by the hosting resource to the component's
+operations object.  C{invoke} may return a response object or a
+L{Deferred <twisted.internet.defer.Deferred>}; spyne's Twisted transport
+waits for the latter.
+
+spyne writes the operation name itself as C{soapAction}; the original
+contracts use C{<Service>#<operation>}.  L{EucalyptusWsdl11} rewrites it,
+and L{EucalyptusInterfaceDocuments} makes the application use that document
+class, so the WSDL served at C{?wsdl} and the one L{build_wsdl} returns
+agree.
+"""
+
+from lxml import etree
+from spyne import ServiceBase, rpc
+from spyne.const.xml import WSDL11, WSDL11_SOAP
+from spyne.interface import InterfaceDocumentsBase
+from spyne.interface.wsdl import Wsdl11
+
+__all__ = [
+    "operation",
+    "service_class",
+    "service_soap_action",
+    "EucalyptusWsdl11",
+    "EucalyptusInterfaceDocuments",
+    "build_wsdl",
+]
+
+# Key, in a method descriptor's user-defined data, of the part of the
+# soapAction that follows "<Service>#" when it is not the operation name.
+_ACTION_KEY = "soap_action_name"
+
+
+def operation(name, request_type, response_type, action_name=None):
+    """
+    Declare one bare document/literal operation that delegates to
+    C{ctx.udc.invoke(name, request)}.
+
+    @param name: the operation name, which is also the request element name;
+        the response element is C{name + "Response"}.
+    @param request_type: the request model, a subclass of
+        L{eucalyptus.wsdl.common.EucalyptusMessage}.
+    @param response_type: the response model.
+    @param action_name: what follows C{"<Service>#"} in the soapAction when
+        it is not C{name} (an original-WSDL quirk).
+    @return: a spyne-decorated function, to be placed in a C{ServiceBase}
+        class body under the attribute C{name}.
+    """
+    def call(ctx, request):
+        return ctx.udc.invoke(name, request)
+
+    # spyne keys methods by function name: two functions both named "call"
+    # in one application would collide.
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = "SOAP operation C{%s}: delegate to C{ctx.udc}." % (name,)
+    udd = {} if action_name is None else {_ACTION_KEY: action_name}
+    return rpc(
+        request_type,
+        _body_style="bare",
+        _returns=response_type,
+        _operation_name=name,
+        _in_message_name=name,
+        _out_message_name=name + "Response",
+        _udd=udd,
+    )(call)
+
+
+def service_class(name, operations, module, doc):
+    """
+    Build a spyne C{ServiceBase} subclass from a table of operations.
+
+    @param name: the class name, which is also the SOAP service name
+        (C{EucalyptusNC}).
+    @param operations: rows of C{(name, request_type, response_type)} or
+        C{(name, request_type, response_type, action_name)}, in WSDL order.
+    @param module: the C{__name__} of the declaring module.
+    @param doc: the class docstring.
+    @return: the new C{ServiceBase} subclass.
+    """
+    body = {"__module__": module, "__doc__": doc}
+    for row in operations:
+        if row[0] in body:
+            raise ValueError("operation %r declared twice" % (row[0],))
+        body[row[0]] = operation(*row)
+    return type(name, (ServiceBase,), body)
+
+
+def service_soap_action(service, operation_name):
+    """
+    The soapAction of one operation, as the WSDL declares it.
+
+    @param service: a class built by L{service_class}.
+    @param operation_name: the operation name (C{ncRunInstance}).
+    @return: C{"<Service>#<operation>"}, e.g. C{"EucalyptusNC#ncRunInstance"}.
+    @raise KeyError: if C{service} has no such operation.
+    """
+    return _soap_action(service.__name__, service.public_methods[operation_name])
+
+
+def _soap_action(service_name, method):
+    """
+    @param service_name: the SOAP service name (C{EucalyptusNC}).
+    @param method: a spyne method descriptor made by L{operation}.
+    @return: the soapAction of C{method}.
+    """
+    local = method.udd.get(_ACTION_KEY) or method.operation_name
+    return "%s#%s" % (service_name, local)
+
+
+class EucalyptusWsdl11(Wsdl11):
+    """
+    spyne's WSDL 1.1 document, with C{<Service>#<operation>} soapActions.
+    """
+
+    def add_bindings_for_methods(self, service, root, service_name,
+                                 cb_binding):
+        """
+        Let spyne write the binding, then set each operation's soapAction.
+        """
+        binding = super().add_bindings_for_methods(
+            service, root, service_name, cb_binding)
+        actions = {
+            method.operation_name: _soap_action(service_name, method)
+            for method in service.public_methods.values()}
+        for element in binding.iterfind(WSDL11("operation")):
+            soap_operation = element.find(WSDL11_SOAP("operation"))
+            soap_operation.set("soapAction", actions[element.get("name")])
+        return binding
+
+
+class EucalyptusInterfaceDocuments(InterfaceDocumentsBase):
+    """
+    The interface documents of a Eucalyptus application: L{EucalyptusWsdl11}
+    is both the WSDL and the schema the C{lxml} validator uses.
+
+    Pass the class as C{documents_container} to C{spyne.Application}.
+    """
+
+    def __init__(self, interface):
+        super().__init__(interface, wsdl11=EucalyptusWsdl11(interface))
+
+
+def build_wsdl(application, url):
+    """
+    Build the WSDL of an application without a server.
+
+    A fresh document object is used each time: a spyne C{Wsdl11} caches its
+    portType and service elements and cannot be built twice.
+
+    @param application: a C{spyne.Application} from
+        L{eucalyptus.wsdl.make_application}.
+    @param url: the endpoint URL written in C{soap:address}.
+    @return: the WSDL, pretty-printed UTF-8 XML.
+    @rtype: L{bytes}
+    """
+    document = EucalyptusWsdl11(application.interface)
+    document.build_interface_document(url)
+    tree = etree.fromstring(document.get_interface_document())
+    return etree.tostring(
+        tree, pretty_print=True, xml_declaration=True, encoding="UTF-8")
