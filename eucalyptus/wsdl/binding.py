@@ -11,14 +11,15 @@ The body of every operation is the same delegation::
 
 where C{ctx.udc} is set by the hosting resource to the component's
 operations object.  C{invoke} may return a response object or a
-L{Deferred <twisted.internet.defer.Deferred>}; spyne's Twisted transport
-waits for the latter.
+L{Deferred <twisted.internet.defer.Deferred>}; the hosting resource waits
+for the latter.
 
 spyne writes the operation name itself as C{soapAction}; the original
-contracts use C{<Service>#<operation>}.  L{EucalyptusWsdl11} rewrites it,
-and L{EucalyptusInterfaceDocuments} makes the application use that document
-class, so the WSDL served at C{?wsdl} and the one L{build_wsdl} returns
-agree.
+contracts use C{<Service>#<operation>}.  L{EucalyptusWsdl11} rewrites it.
+L{EucalyptusInterfaceDocuments} makes it the application's own document
+(C{app.interface.docs.wsdl11}), and L{build_wsdl} uses it too: a host that
+serves C{?wsdl} must build the document with one of those two, not with a
+plain C{spyne.interface.wsdl.Wsdl11}.
 """
 
 from lxml import etree
@@ -36,12 +37,8 @@ __all__ = [
     "build_wsdl",
 ]
 
-# Key, in a method descriptor's user-defined data, of the part of the
-# soapAction that follows "<Service>#" when it is not the operation name.
-_ACTION_KEY = "soap_action_name"
 
-
-def operation(name, request_type, response_type, action_name=None):
+def operation(name, request_type, response_type):
     """
     Declare one bare document/literal operation that delegates to
     C{ctx.udc.invoke(name, request)}.
@@ -51,8 +48,6 @@ def operation(name, request_type, response_type, action_name=None):
     @param request_type: the request model, a subclass of
         L{eucalyptus.wsdl.common.EucalyptusMessage}.
     @param response_type: the response model.
-    @param action_name: what follows C{"<Service>#"} in the soapAction when
-        it is not C{name} (an original-WSDL quirk).
     @return: a spyne-decorated function, to be placed in a C{ServiceBase}
         class body under the attribute C{name}.
     """
@@ -63,7 +58,6 @@ def operation(name, request_type, response_type, action_name=None):
     # in one application would collide.
     call.__name__ = call.__qualname__ = name
     call.__doc__ = "SOAP operation C{%s}: delegate to C{ctx.udc}." % (name,)
-    udd = {} if action_name is None else {_ACTION_KEY: action_name}
     return rpc(
         request_type,
         _body_style="bare",
@@ -71,7 +65,6 @@ def operation(name, request_type, response_type, action_name=None):
         _operation_name=name,
         _in_message_name=name,
         _out_message_name=name + "Response",
-        _udd=udd,
     )(call)
 
 
@@ -81,8 +74,8 @@ def service_class(name, operations, module, doc):
 
     @param name: the class name, which is also the SOAP service name
         (C{EucalyptusNC}).
-    @param operations: rows of C{(name, request_type, response_type)} or
-        C{(name, request_type, response_type, action_name)}, in WSDL order.
+    @param operations: rows of C{(name, request_type, response_type)}, in
+        WSDL order.
     @param module: the C{__name__} of the declaring module.
     @param doc: the class docstring.
     @return: the new C{ServiceBase} subclass.
@@ -104,17 +97,18 @@ def service_soap_action(service, operation_name):
     @return: C{"<Service>#<operation>"}, e.g. C{"EucalyptusNC#ncRunInstance"}.
     @raise KeyError: if C{service} has no such operation.
     """
-    return _soap_action(service.__name__, service.public_methods[operation_name])
+    method = service.public_methods[operation_name]
+    return _soap_action(service.__name__, method)
 
 
 def _soap_action(service_name, method):
     """
     @param service_name: the SOAP service name (C{EucalyptusNC}).
     @param method: a spyne method descriptor made by L{operation}.
-    @return: the soapAction of C{method}.
+    @return: the soapAction of C{method}, which is also the WS-Addressing
+        Action the hosting resource expects.
     """
-    local = method.udd.get(_ACTION_KEY) or method.operation_name
-    return "%s#%s" % (service_name, local)
+    return "%s#%s" % (service_name, method.operation_name)
 
 
 class EucalyptusWsdl11(Wsdl11):

@@ -14,7 +14,7 @@ from eucalyptus.wsdl.common import (
 
 __all__ = ["NC_OPERATIONS", "EucalyptusNC"]
 
-#: (operation, request type, response type[, soapAction local name]).
+#: (operation, request type, response type).
 NC_OPERATIONS = [
     ("ncRunInstance", t.NcRunInstanceType, t.NcRunInstanceResponseType),
     ("ncDescribeInstances", t.NcDescribeInstancesType,
@@ -48,9 +48,8 @@ NC_OPERATIONS = [
      t.NcMigrateInstancesResponseType),
     ("ncStartInstance", t.NcStartInstanceType, t.NcStartInstanceResponseType),
     ("ncStopInstance", t.NcStopInstanceType, t.NcStopInstanceResponseType),
-    # Original quirk: this one soapAction lacks the "nc" prefix.
     ("ncBroadcastNetworkInfo", t.NcBroadcastNetworkInfoType,
-     t.NcBroadcastNetworkInfoResponseType, "BroadcastNetworkInfo"),
+     t.NcBroadcastNetworkInfoResponseType),
     ("ncAttachNetworkInterface", t.NcAttachNetworkInterfaceType,
      t.NcAttachNetworkInterfaceResponseType),
     ("ncDetachNetworkInterface", t.NcDetachNetworkInterfaceType,

@@ -12,8 +12,8 @@ name; C{hasFloopy} is spelled that way; C{ncDescribeResource} is singular.
 from spyne import Boolean, ComplexModel, DateTime, Double, Integer32, Unicode
 
 from eucalyptus.wsdl.common import (
-    NAMESPACE, NO_FIELDS, EucalyptusMessage, NetConfigType, SensorsResourceType,
-    BundleTaskType, VirtualMachineType, VolumeType, repeated)
+    NAMESPACE, NO_FIELDS, BundleTaskType, EucalyptusMessage, NetConfigType,
+    SensorsResourceType, VirtualMachineType, VolumeType, repeated)
 
 __all__ = [
     "InstanceType",
