@@ -336,7 +336,8 @@ class Verifier:
         if reference is None or token.get(_ID) is None or reference.get("URI") != "#" + token.get(_ID):
             raise InvalidSecurity("The signature does not reference the message's security token.")
         try:
-            der = base64.b64decode(token.text or "", validate=True)
+            # xs:base64Binary may be broken into lines (xmlsec, WSS4J do so).
+            der = base64.b64decode("".join((token.text or "").split()), validate=True)
         except ValueError:
             raise InvalidSecurity("The security token is not base64.")
         if der not in self.trusted:
