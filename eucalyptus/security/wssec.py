@@ -162,6 +162,16 @@ def _child(parent, tag):
     return found[0]
 
 
+class _LegacySigner(XMLSigner):
+    """
+    signxml's signer, allowed RSA-SHA1 and SHA-1 digests, used only when
+    L{sign} is asked to sign for a legacy peer.
+    """
+
+    def check_deprecated_methods(self):
+        pass
+
+
 def sign(envelope, credential, addressing, ttl=300, sha1=False, now=None):
     """
     Add WS-Addressing headers, a security header and a signature to an
@@ -211,7 +221,7 @@ def sign(envelope, credential, addressing, ttl=300, sha1=False, now=None):
     reference.set("ValueType", X509V3)
 
     method, digest = _SHA1 if sha1 else _SHA256
-    signer = XMLSigner(
+    signer = (_LegacySigner if sha1 else XMLSigner)(
         method=SignatureConstructionMethod.detached,
         signature_algorithm=method,
         digest_algorithm=digest,

@@ -137,7 +137,9 @@ class SoapClient:
         return get_xml_as_object(body[0], response_type)
 
     def _transport_error(self, failure, operation):
-        if failure.check(defer.TimeoutError, defer.CancelledError):
+        # The Agent wraps the cancellation addTimeout makes in ResponseNeverReceived.
+        cancelled = any(reason.check(defer.CancelledError) for reason in getattr(failure.value, "reasons", ()))
+        if cancelled or failure.check(defer.TimeoutError, defer.CancelledError):
             raise RequestTimeout(f"{self.url} did not answer {operation} within {self.timeout} s.")
         if failure.check(net_error.ConnectError, net_error.ConnectionLost, net_error.DNSLookupError):
             raise ServiceUnavailable(f"{self.url} is unreachable: {failure.getErrorMessage()}")

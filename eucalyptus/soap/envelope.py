@@ -89,17 +89,23 @@ def to_fault(error):
     etree.SubElement(fault, "faultstring").text = error.message
     detail = etree.SubElement(fault, "detail")
     etree.SubElement(detail, f"{{{EUCA_FAULT_NS}}}code", nsmap={"euca": EUCA_FAULT_NS}).text = error.code
+    etree.SubElement(detail, f"{{{EUCA_FAULT_NS}}}type").text = type(error).__name__
     return envelope_with(fault)
 
 
 def _error_classes():
+    """
+    Every L{EucalyptusError} class, by name and by code (the most general
+    class of each code).
+    """
     pending = [EucalyptusError]
-    found = {}
+    by_name, by_code = {}, {}
     while pending:
-        cls = pending.pop()
-        found.setdefault(cls.code, cls)
+        cls = pending.pop(0)
+        by_name[cls.__name__] = cls
+        by_code.setdefault(cls.code, cls)
         pending.extend(cls.__subclasses__())
-    return found
+    return by_name, by_code
 
 
 def from_fault(fault):
@@ -107,13 +113,17 @@ def from_fault(fault):
     The error a received C{soap:Fault} element stands for.
 
     @param fault: the C{soap:Fault} element.
-    @return: an instance of the L{EucalyptusError} subclass with the fault's
-        code (or a plain L{EucalyptusError} carrying the code), with the
-        fault string as its message.
+    @return: an instance of the L{EucalyptusError} subclass the fault names
+        (when its code agrees), else of the most general class with the
+        fault's code, else a plain L{EucalyptusError} carrying the code; the
+        fault string is its message.
     """
     code = fault.findtext("detail/{%s}code" % EUCA_FAULT_NS) or fault.findtext("faultcode") or ""
     message = fault.findtext("faultstring") or "The peer answered with a fault."
-    cls = _error_classes().get(code)
+    by_name, by_code = _error_classes()
+    cls = by_name.get(fault.findtext("detail/{%s}type" % EUCA_FAULT_NS))
+    if cls is None or cls.code != code:
+        cls = by_code.get(code)
     if cls is None:
         error = EucalyptusError(message)
         error.code = code

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 from spyne import MethodContext
-from spyne.interface.wsdl import Wsdl11
 from spyne.model.fault import Fault
 from spyne.protocol import ProtocolBase
 from spyne.server import ServerBase
@@ -38,6 +37,7 @@ from eucalyptus.errors import (
 )
 from eucalyptus.security import wssec
 from eucalyptus.soap.envelope import BODY, parse, to_fault
+from eucalyptus.wsdl.binding import build_wsdl
 
 __all__ = ["SoapResource", "SoapSite", "LimitedRequest", "ServiceEndpoint"]
 
@@ -141,9 +141,8 @@ class SoapResource(Resource):
             return b"POST a SOAP 1.1 message here, or GET ?wsdl for the contract.\n"
         url = request.prePathURL().decode("ascii")
         if url not in self._wsdl:
-            wsdl = Wsdl11(self.endpoint.app.interface)
-            wsdl.build_interface_document(url)
-            self._wsdl[url] = wsdl.get_interface_document()
+            # The Eucalyptus document, whose soapActions are <Service>#<operation>.
+            self._wsdl[url] = build_wsdl(self.endpoint.app, url)
         request.setHeader(b"content-type", _CONTENT_TYPE)
         return self._wsdl[url]
 
@@ -189,6 +188,8 @@ class SoapResource(Resource):
         operation = etree.QName(body[0]).localname
         if endpoint.verifier is not None:
             _check_addressing(verified.addressing, endpoint.service_name, operation, request.path)
+        if body[0].tag not in endpoint.app.interface.service_method_map:
+            raise UnknownOperation(f"The operation {operation} is not defined by this service.")
         return self._dispatch(envelope, operation).addCallback(lambda reply: (operation, reply))
 
     def _dispatch(self, envelope, operation):

@@ -1,0 +1,93 @@
+# -*- test-case-name: tests.security.test_wssec -*-
+"""
+Keys and message forgeries shared by the WS-Security and SOAP tests.
+
+RSA key generation is slow, so the three test identities are made once per
+test process, here: L{CLIENT} (the caller, pinned by the server), L{SERVER}
+(the endpoint, pinned by the caller) and L{STRANGER} (pinned by no one).
+"""
+
+import copy
+
+from signxml import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConstructionMethod,
+    SignatureMethod,
+    XMLSigner,
+)
+
+from eucalyptus.security.keys import create_pair
+from eucalyptus.security.wssec import DS, SOAP_ENV, WSA, WSSE, WSU
+
+__all__ = [
+    "CLIENT",
+    "SERVER",
+    "STRANGER",
+    "ID",
+    "HEADER",
+    "BODY",
+    "SECURITY",
+    "TOKEN",
+    "TIMESTAMP",
+    "SIGNATURE",
+    "signed_parts",
+    "resign",
+]
+
+CLIENT = create_pair("cloud")
+SERVER = create_pair("cc-zone-1")
+STRANGER = create_pair("intruder")
+
+ID = f"{{{WSU}}}Id"
+HEADER = f"{{{SOAP_ENV}}}Header"
+BODY = f"{{{SOAP_ENV}}}Body"
+SECURITY = f"{{{WSSE}}}Security"
+TOKEN = f"{{{WSSE}}}BinarySecurityToken"
+TIMESTAMP = f"{{{WSU}}}Timestamp"
+SIGNATURE = f"{{{DS}}}Signature"
+
+
+class _LegacySigner(XMLSigner):
+    """
+    An C{XMLSigner} that signs with SHA-1 when asked (signxml refuses by
+    default), to make what a legacy peer sends.
+    """
+
+    def check_deprecated_methods(self):
+        pass
+
+
+def signed_parts(envelope):
+    """
+    The elements a request signature must reference: Body, Timestamp, To,
+    Action and MessageID.
+    """
+    header = envelope.find(HEADER)
+    parts = [envelope.find(BODY), header.find(f"{SECURITY}/{TIMESTAMP}")]
+    return parts + [header.find(f"{{{WSA}}}{name}") for name in ("To", "Action", "MessageID")]
+
+
+def resign(envelope, credential, elements, sha1=False):
+    """
+    Replace the signature of a signed envelope, in place, with one by
+    C{credential} whose references are exactly C{elements}, in that order:
+    what a signer with another idea of what to sign would send.
+
+    @param sha1: sign with RSA-SHA1 and SHA-1 digests.
+    @return: C{envelope}.
+    """
+    security = envelope.find(f"{HEADER}/{SECURITY}")
+    old = security.find(SIGNATURE)
+    key_info = copy.deepcopy(old.find(f"{{{DS}}}KeyInfo"))
+    security.remove(old)
+    signer = _LegacySigner(
+        method=SignatureConstructionMethod.detached,
+        signature_algorithm=SignatureMethod.RSA_SHA1 if sha1 else SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA1 if sha1 else DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    )
+    uris = ["#" + element.get(ID) for element in elements]
+    signature = signer.sign(envelope, key=credential.key, reference_uri=uris, key_info=key_info, id_attribute="Id")
+    security.append(signature)
+    return envelope
