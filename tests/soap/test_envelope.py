@@ -23,6 +23,7 @@ from eucalyptus.errors import (
     UnknownOperation,
 )
 from eucalyptus.soap.envelope import BODY, FAULT, envelope_with, from_fault, parse, to_fault
+from tests.security.helpers import LAUGHS
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
@@ -55,22 +56,6 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
   <soapenv:Body><x>&xxe;</x></soapenv:Body>
 </soapenv:Envelope>"""
 
-LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">
-  <soapenv:Body><lolz>&lol9;</lolz></soapenv:Body>
-</soapenv:Envelope>"""
 
 
 class ParseTests(SynchronousTestCase):
