@@ -166,7 +166,8 @@ def _status(reactor, settings, wait, out):
         yield task.deferLater(reactor, 1, lambda: None)
     for row in rows:
         _say(out, row)
-    return 1 if down else 0
+    if down:
+        raise SystemExit(1)
 
 
 def main(argv=None):
@@ -188,12 +189,8 @@ def main(argv=None):
             eucarc = initialise(settings, args.zone)
             _say(sys.stdout, f"credentials: {eucarc}")
             return 0
-        exit_code = []
-        task.react(lambda reactor: _status(reactor, settings, args.wait, sys.stdout).addCallback(exit_code.append))
+        # react() exits the process: 0, or 1 when a component is down.
+        task.react(_status, (settings, args.wait, sys.stdout))
     except EucalyptusError as e:
         sys.stderr.write(f"euca-admin: {e}\n")
         return 2
-    except SystemExit as e:
-        if e.code not in (0, None):
-            raise
-    return exit_code[0] if exit_code else 1

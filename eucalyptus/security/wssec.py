@@ -44,6 +44,14 @@ __all__ = [
     "WSA",
     "DS",
     "ANONYMOUS",
+    "ID",
+    "ENVELOPE",
+    "HEADER",
+    "BODY",
+    "SECURITY",
+    "TOKEN",
+    "TIMESTAMP",
+    "SIGNATURE",
     "Addressing",
     "VerifiedMessage",
     "Verifier",
@@ -61,14 +69,14 @@ X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-pro
 BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 ANONYMOUS = WSA + "/anonymous"
 
-_ID = f"{{{WSU}}}Id"
-_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
-_HEADER = f"{{{SOAP_ENV}}}Header"
-_BODY = f"{{{SOAP_ENV}}}Body"
-_SECURITY = f"{{{WSSE}}}Security"
-_TOKEN = f"{{{WSSE}}}BinarySecurityToken"
-_TIMESTAMP = f"{{{WSU}}}Timestamp"
-_SIGNATURE = f"{{{DS}}}Signature"
+ID = f"{{{WSU}}}Id"
+ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
+HEADER = f"{{{SOAP_ENV}}}Header"
+BODY = f"{{{SOAP_ENV}}}Body"
+SECURITY = f"{{{WSSE}}}Security"
+TOKEN = f"{{{WSSE}}}BinarySecurityToken"
+TIMESTAMP = f"{{{WSU}}}Timestamp"
+SIGNATURE = f"{{{DS}}}Signature"
 _ADDRESSING = ("To", "Action", "MessageID", "RelatesTo")
 _FIND_BY_ID = etree.XPath("//*[@*[local-name() = 'Id'] = $ref]")
 
@@ -130,7 +138,7 @@ class VerifiedMessage:
         """
         A new envelope holding only the signed Body, for the SOAP layer.
         """
-        envelope = etree.Element(_ENVELOPE, nsmap={"soapenv": SOAP_ENV})
+        envelope = etree.Element(ENVELOPE, nsmap={"soapenv": SOAP_ENV})
         envelope.append(self.body)
         return envelope
 
@@ -186,16 +194,16 @@ def sign(envelope, credential, addressing, ttl=300, sha1=False, now=None):
     @return: C{envelope}.
     """
     now = time.time() if now is None else now
-    header = envelope.find(_HEADER)
+    header = envelope.find(HEADER)
     if header is None:
-        header = etree.Element(_HEADER)
+        header = etree.Element(HEADER)
         envelope.insert(0, header)
-    body = envelope.find(_BODY)
+    body = envelope.find(BODY)
     references = []
 
     def identify(element, prefix):
-        element.set(_ID, f"{prefix}-{uuid.uuid4().hex}")
-        references.append("#" + element.get(_ID))
+        element.set(ID, f"{prefix}-{uuid.uuid4().hex}")
+        references.append("#" + element.get(ID))
 
     identify(body, "Body")
     for name, value in addressing.items():
@@ -203,12 +211,12 @@ def sign(envelope, credential, addressing, ttl=300, sha1=False, now=None):
         element.text = value
         identify(element, name)
 
-    security = etree.SubElement(header, _SECURITY, nsmap={"wsse": WSSE, "wsu": WSU})
+    security = etree.SubElement(header, SECURITY, nsmap={"wsse": WSSE, "wsu": WSU})
     security.set(f"{{{SOAP_ENV}}}mustUnderstand", "1")
-    token = etree.SubElement(security, _TOKEN, ValueType=X509V3, EncodingType=BASE64)
-    token.set(_ID, "X509-" + uuid.uuid4().hex)
+    token = etree.SubElement(security, TOKEN, ValueType=X509V3, EncodingType=BASE64)
+    token.set(ID, "X509-" + uuid.uuid4().hex)
     token.text = base64.b64encode(credential.cert_der).decode("ascii")
-    timestamp = etree.SubElement(security, _TIMESTAMP)
+    timestamp = etree.SubElement(security, TIMESTAMP)
     identify(timestamp, "TS")
     etree.SubElement(timestamp, f"{{{WSU}}}Created").text = _format_time(now)
     etree.SubElement(timestamp, f"{{{WSU}}}Expires").text = _format_time(now + ttl)
@@ -217,7 +225,7 @@ def sign(envelope, credential, addressing, ttl=300, sha1=False, now=None):
     reference = etree.SubElement(
         etree.SubElement(key_info, f"{{{WSSE}}}SecurityTokenReference"), f"{{{WSSE}}}Reference"
     )
-    reference.set("URI", "#" + token.get(_ID))
+    reference.set("URI", "#" + token.get(ID))
     reference.set("ValueType", X509V3)
 
     method, digest = _SHA1 if sha1 else _SHA256
@@ -299,19 +307,19 @@ class Verifier:
         @return: a L{VerifiedMessage}.
         @raise eucalyptus.errors.SecurityError: when anything is wrong.
         """
-        if envelope.tag != _ENVELOPE:
+        if envelope.tag != ENVELOPE:
             raise InvalidSecurity("The message is not a SOAP 1.1 envelope.")
-        header = _child(envelope, _HEADER)
-        _child(envelope, _BODY)
-        if len(envelope.findall(".//" + _BODY)) != 1:
+        header = _child(envelope, HEADER)
+        _child(envelope, BODY)
+        if len(envelope.findall(".//" + BODY)) != 1:
             raise InvalidSecurity("The message has more than one Body.")
-        security = _child(header, _SECURITY)
-        if len(envelope.findall(".//" + _SIGNATURE)) != 1:
+        security = _child(header, SECURITY)
+        if len(envelope.findall(".//" + SIGNATURE)) != 1:
             raise InvalidSecurity("Expected exactly one ds:Signature in the message.")
-        signature = _child(security, _SIGNATURE)
+        signature = _child(security, SIGNATURE)
         certificate = self._pinned_certificate(security, signature)
 
-        expected = {_BODY, _TIMESTAMP} | {f"{{{WSA}}}{name}" for name in _ADDRESSING[: 4 if reply else 3]}
+        expected = {BODY, TIMESTAMP} | {f"{{{WSA}}}{name}" for name in _ADDRESSING[: 4 if reply else 3]}
         config = SignatureConfiguration(
             location=f"./{{{SOAP_ENV}}}Header/{{{WSSE}}}Security/",
             expect_references=len(expected),
@@ -326,24 +334,24 @@ class Verifier:
             raise FailedCheck(f"The signature does not verify: {e}")
 
         signed = self._signed_parts(envelope, header, security, signature, results, expected)
-        created, expires = self._check_timestamp(signed[_TIMESTAMP])
+        created, expires = self._check_timestamp(signed[TIMESTAMP])
         texts = {name: _text(signed.get(f"{{{WSA}}}{name}")) for name in _ADDRESSING}
         addressing = Addressing(texts["To"], texts["Action"], texts["MessageID"], texts["RelatesTo"])
         if not addressing.message_id:
             raise InvalidSecurity("The signed MessageID is empty.")
         self.replay.check_and_remember(addressing.message_id, created + self.ttl + 2 * self.skew)
-        return VerifiedMessage(signed[_BODY], addressing, created, expires, certificate)
+        return VerifiedMessage(signed[BODY], addressing, created, expires, certificate)
 
     def _pinned_certificate(self, security, signature):
         """
         The pinned certificate equal to the message's token, which the
         signature's KeyInfo must reference directly.
         """
-        token = _child(security, _TOKEN)
+        token = _child(security, TOKEN)
         if token.get("ValueType") != X509V3:
             raise InvalidSecurity("The security token is not an X.509v3 certificate.")
         reference = signature.find(f"{{{DS}}}KeyInfo/{{{WSSE}}}SecurityTokenReference/{{{WSSE}}}Reference")
-        if reference is None or token.get(_ID) is None or reference.get("URI") != "#" + token.get(_ID):
+        if reference is None or token.get(ID) is None or reference.get("URI") != "#" + token.get(ID):
             raise InvalidSecurity("The signature does not reference the message's security token.")
         try:
             # xs:base64Binary may be broken into lines (xmlsec, WSS4J do so).
@@ -359,7 +367,7 @@ class Verifier:
         Match each verified reference to the element it names, check that
         element is where it must be, and return the signed copies by tag.
         """
-        places = {_BODY: envelope, _TIMESTAMP: security}
+        places = {BODY: envelope, TIMESTAMP: security}
         uris = [ref.get("URI", "") for ref in signature.iterfind(f"{{{DS}}}SignedInfo/{{{DS}}}Reference")]
         signed = {}
         for uri, result in zip(uris, results):

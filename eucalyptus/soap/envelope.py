@@ -12,11 +12,10 @@ back into the matching L{eucalyptus.errors.EucalyptusError}.
 from lxml import etree
 
 from eucalyptus.errors import EucalyptusError, InternalError, MalformedMessage, SecurityError
-from eucalyptus.security.wssec import SOAP_ENV, WSA, WSSE, WSU
+from eucalyptus.security.wssec import BODY, ENVELOPE, SOAP_ENV, WSA, WSSE, WSU
 
 __all__ = ["parse", "envelope_with", "to_fault", "from_fault", "FAULT", "BODY"]
 
-BODY = f"{{{SOAP_ENV}}}Body"
 FAULT = f"{{{SOAP_ENV}}}Fault"
 EUCA_FAULT_NS = "http://eucalyptus.ucsb.edu/fault"
 
@@ -49,7 +48,7 @@ def parse(data):
         raise MalformedMessage("The message carries a DTD; DTDs and entities are not accepted.")
     if any(isinstance(node, etree._Entity) for node in root.iter()):
         raise MalformedMessage("The message uses entity references; they are not accepted.")
-    if root.tag != f"{{{SOAP_ENV}}}Envelope":
+    if root.tag != ENVELOPE:
         raise MalformedMessage("The message is not a SOAP 1.1 envelope.")
     return root
 
@@ -59,7 +58,7 @@ def envelope_with(body_child):
     A new envelope whose Body holds C{body_child}.
     """
     namespaces = {"soapenv": SOAP_ENV, "wsa": WSA, "wsse": WSSE, "wsu": WSU}
-    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=namespaces)
+    envelope = etree.Element(ENVELOPE, nsmap=namespaces)
     etree.SubElement(envelope, BODY).append(body_child)
     return envelope
 

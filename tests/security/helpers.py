@@ -18,7 +18,20 @@ from signxml import (
 )
 
 from eucalyptus.security.keys import create_pair
-from eucalyptus.security.wssec import DS, SOAP_ENV, WSA, WSSE, WSU
+from eucalyptus.security.wssec import (  # noqa: F401 (re-exported for the tests)
+    BODY,
+    DS,
+    HEADER,
+    ID,
+    SECURITY,
+    SIGNATURE,
+    SOAP_ENV,
+    TIMESTAMP,
+    TOKEN,
+    WSA,
+    WSSE,
+    WSU,
+)
 
 __all__ = [
     "LAUGHS",
@@ -40,13 +53,6 @@ CLIENT = create_pair("cloud")
 SERVER = create_pair("cc-zone-1")
 STRANGER = create_pair("intruder")
 
-ID = f"{{{WSU}}}Id"
-HEADER = f"{{{SOAP_ENV}}}Header"
-BODY = f"{{{SOAP_ENV}}}Body"
-SECURITY = f"{{{WSSE}}}Security"
-TOKEN = f"{{{WSSE}}}BinarySecurityToken"
-TIMESTAMP = f"{{{WSU}}}Timestamp"
-SIGNATURE = f"{{{DS}}}Signature"
 
 
 class _LegacySigner(XMLSigner):
