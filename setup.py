@@ -18,6 +18,9 @@ setup(
         "txaio",
         "SQLAlchemy>=2",
     ],
-    extras_require={"test": ["zeep", "xmlsec", "hypothesis"]},
+    extras_require={
+        "test": ["zeep", "xmlsec", "hypothesis", "boto3", "awscli"],
+        "bench": ["moto[server]"],
+    },
     entry_points={"console_scripts": ["euca-admin = eucalyptus.admin:main"]},
 )

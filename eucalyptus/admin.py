@@ -3,6 +3,7 @@
 C{euca-admin}: the administrator's command on the CLC host.
 
     euca-admin init [--zone ZONE ...]   create keys, the admin account, its eucarc
+    euca-admin add-account NAME         a user account and its eucarc (credentials/NAME/)
     euca-admin status [--wait SECONDS]  each component's state, by signed DescribeServices
 
 C{init} never overwrites anything: it says what already exists and makes only
@@ -11,6 +12,7 @@ what is missing.
 
 import argparse
 import os
+import re
 import sys
 import time
 
@@ -19,7 +21,7 @@ from twisted.internet import defer, task
 
 from eucalyptus.accounts import ADMIN_ACCOUNT, ADMIN_USER, AccountStore
 from eucalyptus.config import CloudConfig, config_from_file, data_dir, default_config_path
-from eucalyptus.errors import EucalyptusError
+from eucalyptus.errors import ClientError, EucalyptusError
 from eucalyptus.security import keys, trust
 from eucalyptus.security.wssec import Verifier
 from eucalyptus.services.build import endpoint_url
@@ -70,27 +72,37 @@ def _write(path, data, mode):
         f.write(data)
 
 
-def _admin_credentials(settings, keystore, out):
+def check_account_name(name):
     """
-    The admin account, its first access key and certificate, and its eucarc
-    under C{<data dir>/credentials/admin/}.
+    @raise ClientError: not 1 to 63 lower-case letters, digits and hyphens,
+        starting with a letter or digit (the name becomes a directory).
     """
-    directory = os.path.join(settings.data_dir, "credentials", ADMIN_USER)
+    if not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", name):
+        raise ClientError(f"{name!r} is not an account name: use 1 to 63 lower-case letters, digits and hyphens.")
+
+
+def account_credentials(settings, keystore, account, directory, out):
+    """
+    An account, its admin user's first access key and certificate, and its
+    eucarc in C{directory}; nothing is changed if the account exists.
+
+    @return: the path of the eucarc.
+    """
     eucarc = os.path.join(directory, "eucarc")
     store = AccountStore(CloudConfig.from_settings(settings).database_url)
-    if store.account_id(ADMIN_ACCOUNT) is not None:
-        _say(out, f"exists, kept: the {ADMIN_ACCOUNT} account and {eucarc}")
+    if store.account_id(account) is not None:
+        _say(out, f"exists, kept: the {account} account and {eucarc}")
         return eucarc
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    access_key = store.create_account(ADMIN_ACCOUNT, ADMIN_USER)
+    access_key = store.create_account(account, ADMIN_USER)
     cloud = keystore.credential("cloud")
-    user = keys.create_pair(f"{ADMIN_USER}@{ADMIN_ACCOUNT}", issuer=cloud)
+    user = keys.create_pair(f"{ADMIN_USER}@{account}", issuer=cloud)
     keys.write_private_key(os.path.join(directory, f"{ADMIN_USER}-pk.pem"), user.key)
     keys.write_certificate(os.path.join(directory, f"{ADMIN_USER}-cert.pem"), user.certificate)
     keys.write_certificate(os.path.join(directory, "cloud-cert.pem"), cloud.certificate)
     store.add_certificate(access_key.user_id, user.certificate.public_bytes(serialization.Encoding.PEM).decode())
     _write(eucarc, _eucarc(settings, access_key, access_key.account_id), 0o600)
-    _say(out, f"created: the {ADMIN_ACCOUNT} account, {ADMIN_USER}'s access key and certificate, {eucarc}")
+    _say(out, f"created: the {account} account, {ADMIN_USER}'s access key and certificate, {eucarc}")
     return eucarc
 
 
@@ -108,7 +120,8 @@ def initialise(settings, zones=(), out=sys.stdout):
     for zone in dict.fromkeys((settings["ZONE"],) + tuple(zones)):
         _make_pair(keystore, "cluster", zone, f"cc-{zone}", out)
         _make_pair(keystore, "node", zone, f"nc-{zone}", out)
-    return _admin_credentials(settings, keystore, out)
+    directory = os.path.join(settings.data_dir, "credentials", ADMIN_USER)
+    return account_credentials(settings, keystore, ADMIN_ACCOUNT, directory, out)
 
 
 def component_endpoints(settings, host="127.0.0.1"):
@@ -180,6 +193,8 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     init = commands.add_parser("init", help="create the cloud's keys and the admin account")
     init.add_argument("--zone", action="append", default=[], help="also make keys for this zone")
+    account = commands.add_parser("add-account", help="create a user account and its credentials")
+    account.add_argument("name", help="the account's name")
     status = commands.add_parser("status", help="show each component's state")
     status.add_argument("--wait", type=float, default=0, help="retry for this many seconds until all answer")
     args = parser.parse_args(argv)
@@ -187,6 +202,13 @@ def main(argv=None):
         settings = config_from_file(args.config or default_config_path(), args.data_dir or data_dir())
         if args.command == "init":
             eucarc = initialise(settings, args.zone)
+            _say(sys.stdout, f"credentials: {eucarc}")
+            return 0
+        if args.command == "add-account":
+            check_account_name(args.name)
+            keystore = keys.KeyStore(os.path.join(settings.data_dir, "keys"))
+            directory = os.path.join(settings.data_dir, "credentials", args.name)
+            eucarc = account_credentials(settings, keystore, args.name, directory, sys.stdout)
             _say(sys.stdout, f"credentials: {eucarc}")
             return 0
         # react() exits the process: 0, or 1 when a component is down.

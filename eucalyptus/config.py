@@ -98,8 +98,10 @@ KEYS = {
     "CLC_HOST": Key("127.0.0.1", str, "address other components use to reach the CLC"),
     "DATABASE_URL": Key("", str, "SQLAlchemy URL of the cloud database; empty: SQLite in the data dir"),
     # Walrus.
-    "WALRUS_PORT": Key("8776", _port, "port of Walrus when it runs as its own daemon"),
+    "WALRUS_PORT": Key("8776", _port, "port of Walrus's own S3 endpoint (it also answers below /services/Walrus)"),
     "WALRUS_HOST": Key("127.0.0.1", str, "address other components use to reach Walrus"),
+    "WALRUS_STORAGE_DIR": Key("", str, "where Walrus keeps objects; empty: walrus/ in the data dir (original: /var/lib/eucalyptus/bukkits)"),
+    "WALRUS_DOMAINS": Key("localhost", _words, "host names under which <bucket>.<name> is virtual-host S3 addressing"),
     # Storage controller.
     "SC_PORT": Key("8777", _port, "port of the SC when it runs as its own daemon"),
     "SC_HOST": Key("127.0.0.1", str, "address NCs and the CLC use to reach the SC"),
@@ -334,9 +336,18 @@ class WalrusConfig(CommonConfig):
     Walrus's configuration.
     """
 
+    storage_dir: str = ""
+    database_url: str = ""
+    domains: tuple = ()
+
     @classmethod
     def from_settings(cls, settings):
-        return cls(**cls._common(settings, settings["WALRUS_PORT"]))
+        return cls(
+            storage_dir=settings["WALRUS_STORAGE_DIR"] or os.path.join(settings.data_dir, "walrus"),
+            database_url=CloudConfig.from_settings(settings).database_url,
+            domains=tuple(settings["WALRUS_DOMAINS"]),
+            **cls._common(settings, settings["WALRUS_PORT"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,16 @@ __all__ = [
     "InternalError",
     "ServiceUnavailable",
     "RequestTimeout",
+    "AwsError",
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "RequestTimeTooSkewed",
+    "AuthorizationHeaderMalformed",
+    "AuthorizationQueryParametersError",
+    "MissingSecurityHeader",
+    "XAmzContentSHA256Mismatch",
+    "IncompleteSignature",
 ]
 
 
@@ -177,3 +187,105 @@ class RequestTimeout(ServiceUnavailable):
 
     code = "RequestTimeout"
     message = "The peer did not answer in time."
+
+
+class AwsError(ClientError):
+    """
+    An error a user-facing AWS API (EC2 Query, S3) reports.  Besides the
+    message it may carry details that the shim adds to the error document
+    (S3's C{StringToSign}, C{BucketName}, ...).
+
+    @ivar details: element name to text, in the order given.
+    """
+
+    code = "InvalidRequest"
+
+    def __init__(self, message=None, **details):
+        ClientError.__init__(self, message)
+        self.details = details
+
+
+class AccessDenied(AwsError):
+    """
+    The caller may not do this (no grant, expired presigned URL, ...).
+    """
+
+    code = "AccessDenied"
+    http_status = 403
+    message = "Access Denied"
+
+
+class InvalidAccessKeyId(AwsError):
+    """
+    The access key id is unknown or inactive.
+    """
+
+    code = "InvalidAccessKeyId"
+    http_status = 403
+    message = "The AWS Access Key Id you provided does not exist in our records."
+
+
+class SignatureDoesNotMatch(AwsError):
+    """
+    The signature the caller sent is not the one we computed; the details
+    carry the string to sign so the caller can compare.
+    """
+
+    code = "SignatureDoesNotMatch"
+    http_status = 403
+    message = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+
+
+class RequestTimeTooSkewed(AwsError):
+    """
+    The request's date is too far from ours.
+    """
+
+    code = "RequestTimeTooSkewed"
+    http_status = 403
+    message = "The difference between the request time and the current time is too large."
+
+
+class AuthorizationHeaderMalformed(AwsError):
+    """
+    The Authorization header cannot be parsed.
+    """
+
+    code = "AuthorizationHeaderMalformed"
+    message = "The authorization header is malformed."
+
+
+class AuthorizationQueryParametersError(AwsError):
+    """
+    The signing parameters of a presigned URL are missing or wrong.
+    """
+
+    code = "AuthorizationQueryParametersError"
+    message = "The authorization query parameters are malformed."
+
+
+class MissingSecurityHeader(AwsError):
+    """
+    A header the signature needs (a date, the payload hash) is missing.
+    """
+
+    code = "MissingSecurityHeader"
+    message = "Your request is missing a required header."
+
+
+class XAmzContentSHA256Mismatch(AwsError):
+    """
+    The body's SHA-256 is not the one the caller declared and signed.
+    """
+
+    code = "XAmzContentSHA256Mismatch"
+    message = "The provided 'x-amz-content-sha256' header does not match what was computed."
+
+
+class IncompleteSignature(AwsError):
+    """
+    The signature is incomplete: a part of it is missing.
+    """
+
+    code = "IncompleteSignature"
+    message = "The request signature does not conform to AWS standards."

@@ -113,3 +113,41 @@ def _snapshot(top, skip_db=False):
 
 def _snapshot_without_db(snapshot):
     return {path: data for path, data in snapshot.items() if os.sep + "db" + os.sep not in path}
+
+
+class AddAccountTests(SynchronousTestCase):
+    """
+    C{euca-admin add-account} makes a user account with its own credentials.
+    """
+
+    def setUp(self):
+        self.data = os.path.abspath(self.mktemp())
+        self.conf = os.path.join(self.data, "eucalyptus.conf")
+        os.makedirs(self.data)
+        with open(self.conf, "w") as f:
+            f.write('ZONE="east"\n')
+        admin.main(["--config", self.conf, "--data-dir", self.data, "init"])
+
+    def test_account_with_its_own_keys(self):
+        """
+        The new account's eucarc names a key of that account, not the
+        admin's; running it again keeps everything.
+        """
+        self.assertEqual(admin.main(["--config", self.conf, "--data-dir", self.data, "add-account", "alice"]), 0)
+        eucarc = os.path.join(self.data, "credentials", "alice", "eucarc")
+        with open(eucarc) as f:
+            text = f.read()
+        key_id = text.split("AWS_ACCESS_KEY_ID=")[1].split()[0]
+        store = AccountStore(CloudConfig.from_settings(config_from_string('ZONE="east"', self.data)).database_url)
+        self.assertEqual(store.access_key(key_id).account_name, "alice")
+        self.assertEqual(admin.main(["--config", self.conf, "--data-dir", self.data, "add-account", "alice"]), 0)
+        with open(eucarc) as f:
+            self.assertEqual(f.read(), text)
+
+    def test_bad_name(self):
+        """
+        A name that is not a plain lower-case word is refused before
+        anything is written.
+        """
+        self.assertEqual(admin.main(["--config", self.conf, "--data-dir", self.data, "add-account", "../evil"]), 2)
+        self.assertFalse(os.path.exists(os.path.join(self.data, "evil")))

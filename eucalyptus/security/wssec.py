@@ -10,12 +10,19 @@ references are exactly the Body, the Timestamp and those addressing headers.
 
 L{sign} adds all of that to an envelope.  L{Verifier} checks a received one
 against pinned certificates and returns a L{VerifiedMessage} built only from
-what signxml says was signed: the caller never reads the raw document after
-verification.  Every failure is a L{eucalyptus.errors.SecurityError}
-subclass, never a crash and never a silent pass.
+the canonical bytes that were verified as signed: the caller never reads the
+raw document after verification.  Every failure is a
+L{eucalyptus.errors.SecurityError} subclass, never a crash and never a silent
+pass.
+
+The XML-Signature work itself (references, exclusive C14N, digests, RSA)
+is done by L{eucalyptus.security.xmldsig}, with signxml's rules but without
+its per-reference re-parsing of the whole document; signxml's C{XMLSigner}
+still makes the legacy RSA-SHA1 signatures.
 """
 
 import base64
+import functools
 import time
 import uuid
 from dataclasses import dataclass
@@ -27,15 +34,13 @@ from lxml import etree
 from signxml import (
     CanonicalizationMethod,
     DigestAlgorithm,
-    SignatureConfiguration,
     SignatureMethod,
     SignatureConstructionMethod,
     XMLSigner,
-    XMLVerifier,
 )
-from signxml.exceptions import InvalidInput, SignXMLException
 
 from eucalyptus.errors import FailedCheck, InvalidSecurity, MessageExpired, ReplayedMessage
+from eucalyptus.security import xmldsig
 
 __all__ = [
     "SOAP_ENV",
@@ -64,7 +69,7 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 WSA = "http://www.w3.org/2005/08/addressing"
-DS = "http://www.w3.org/2000/09/xmldsig#"
+DS = xmldsig.DS
 X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
 BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 ANONYMOUS = WSA + "/anonymous"
@@ -77,8 +82,9 @@ SECURITY = f"{{{WSSE}}}Security"
 TOKEN = f"{{{WSSE}}}BinarySecurityToken"
 TIMESTAMP = f"{{{WSU}}}Timestamp"
 SIGNATURE = f"{{{DS}}}Signature"
+_STR = f"{{{WSSE}}}SecurityTokenReference"
+_STR_REFERENCE = f"{{{WSSE}}}Reference"
 _ADDRESSING = ("To", "Action", "MessageID", "RelatesTo")
-_FIND_BY_ID = etree.XPath("//*[@*[local-name() = 'Id'] = $ref]")
 
 _SHA256 = (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256)
 _SHA1 = (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1)
@@ -163,7 +169,7 @@ def _child(parent, tag):
     """
     The one child of C{parent} with C{tag}; refuses none or several.
     """
-    found = parent.findall(tag)
+    found = list(parent.iterchildren(tag))
     if len(found) != 1:
         name = etree.QName(tag).localname
         raise InvalidSecurity(f"Expected exactly one {name}, found {len(found)}.")
@@ -198,48 +204,101 @@ def sign(envelope, credential, addressing, ttl=300, sha1=False, now=None):
     if header is None:
         header = etree.Element(HEADER)
         envelope.insert(0, header)
-    body = envelope.find(BODY)
-    references = []
-
-    def identify(element, prefix):
-        element.set(ID, f"{prefix}-{uuid.uuid4().hex}")
-        references.append("#" + element.get(ID))
-
-    identify(body, "Body")
+    # One random suffix per message; the prefixes keep the Ids distinct.
+    suffix = uuid.uuid4().hex
+    parts = [_identify(envelope.find(BODY), "Body", suffix)]
     for name, value in addressing.items():
         element = etree.SubElement(header, f"{{{WSA}}}{name}", nsmap={"wsa": WSA, "wsu": WSU})
         element.text = value
-        identify(element, name)
-
+        parts.append(_identify(element, name, suffix))
     security = etree.SubElement(header, SECURITY, nsmap={"wsse": WSSE, "wsu": WSU})
     security.set(f"{{{SOAP_ENV}}}mustUnderstand", "1")
+    token_id = _add_token(security, credential, suffix)
+    parts.append(_identify(_add_timestamp(security, now, ttl), "TS", suffix))
+    if sha1:
+        signature = _legacy_signature(envelope, credential, parts, _key_info(token_id))
+    else:
+        signature = xmldsig.sign_elements(parts, credential.key, _key_info(token_id), *_SHA256)
+    security.append(signature)
+    return envelope
+
+
+def _identify(element, prefix, suffix):
+    """
+    Give C{element} the C{wsu:Id} C{<prefix>-<suffix>}.
+
+    @return: the (Id, element) pair to sign.
+    """
+    identifier = f"{prefix}-{suffix}"
+    element.set(ID, identifier)
+    return identifier, element
+
+
+def _add_token(security, credential, suffix):
+    """
+    Add the signer's certificate to the security header as a
+    BinarySecurityToken.
+
+    @return: the token's C{wsu:Id}.
+    """
     token = etree.SubElement(security, TOKEN, ValueType=X509V3, EncodingType=BASE64)
-    token.set(ID, "X509-" + uuid.uuid4().hex)
-    token.text = base64.b64encode(credential.cert_der).decode("ascii")
+    identifier, _ = _identify(token, "X509", suffix)
+    token.text = _token_text(credential.certificate)
+    return identifier
+
+
+def _add_timestamp(security, now, ttl):
+    """
+    Add a C{wsu:Timestamp} created at C{now} and expiring C{ttl} seconds
+    later to the security header.
+
+    @return: the timestamp element.
+    """
     timestamp = etree.SubElement(security, TIMESTAMP)
-    identify(timestamp, "TS")
     etree.SubElement(timestamp, f"{{{WSU}}}Created").text = _format_time(now)
     etree.SubElement(timestamp, f"{{{WSU}}}Expires").text = _format_time(now + ttl)
+    return timestamp
 
+
+def _key_info(token_id):
+    """
+    A C{ds:KeyInfo} referencing the BinarySecurityToken C{token_id}
+    directly.
+    """
     key_info = etree.Element(f"{{{DS}}}KeyInfo")
     reference = etree.SubElement(
         etree.SubElement(key_info, f"{{{WSSE}}}SecurityTokenReference"), f"{{{WSSE}}}Reference"
     )
-    reference.set("URI", "#" + token.get(ID))
+    reference.set("URI", "#" + token_id)
     reference.set("ValueType", X509V3)
+    return key_info
 
-    method, digest = _SHA1 if sha1 else _SHA256
-    signer = (_LegacySigner if sha1 else XMLSigner)(
+
+@functools.lru_cache(maxsize=32)
+def _token_text(certificate):
+    """
+    The base64 DER of a certificate, as a BinarySecurityToken carries it
+    (computed once per certificate).
+    """
+    return base64.b64encode(certificate.public_bytes(Encoding.DER)).decode("ascii")
+
+
+def _legacy_signature(envelope, credential, references, key_info):
+    """
+    An RSA-SHA1 signature with SHA-1 digests, for legacy peers, made by
+    signxml's own signer (rare, so its cost does not matter).
+
+    @param references: (C{Id}, element) pairs to sign.
+    @return: the C{ds:Signature} element.
+    """
+    signer = _LegacySigner(
         method=SignatureConstructionMethod.detached,
-        signature_algorithm=method,
-        digest_algorithm=digest,
+        signature_algorithm=_SHA1[0],
+        digest_algorithm=_SHA1[1],
         c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
     )
-    signature = signer.sign(
-        envelope, key=credential.key, reference_uri=references, key_info=key_info, id_attribute="Id"
-    )
-    security.append(signature)
-    return envelope
+    uris = ["#" + identifier for identifier, _ in references]
+    return signer.sign(envelope, key=credential.key, reference_uri=uris, key_info=key_info, id_attribute="Id")
 
 
 class ReplayCache:
@@ -287,16 +346,17 @@ class Verifier:
         @param replay: a L{ReplayCache}; a new one by default.
         """
         self.trusted = {cert.public_bytes(Encoding.DER): cert for cert in trusted}
+        self._pins = {der: _Pin.of(cert) for der, cert in self.trusted.items()}
+        self._tokens = {_token_text(cert): der for der, cert in self.trusted.items()}
         self.ttl = ttl
         self.skew = skew
         self.clock = clock
         self.replay = replay or ReplayCache(clock)
-        methods, digests = {_SHA256[0]}, {_SHA256[1]}
+        methods, digests = [_SHA256[0]], [_SHA256[1]]
         if allow_sha1:
-            methods.add(_SHA1[0])
-            digests.add(_SHA1[1])
-        self._methods = frozenset(methods)
-        self._digests = frozenset(digests)
+            methods.append(_SHA1[0])
+            digests.append(_SHA1[1])
+        self._policy = xmldsig.Policy.allowing(methods, digests)
 
     def verify(self, envelope, reply=False):
         """
@@ -311,76 +371,74 @@ class Verifier:
             raise InvalidSecurity("The message is not a SOAP 1.1 envelope.")
         header = _child(envelope, HEADER)
         _child(envelope, BODY)
-        if len(envelope.findall(".//" + BODY)) != 1:
+        if _count(envelope, BODY) != 1:
             raise InvalidSecurity("The message has more than one Body.")
         security = _child(header, SECURITY)
-        if len(envelope.findall(".//" + SIGNATURE)) != 1:
+        if _count(envelope, SIGNATURE) != 1:
             raise InvalidSecurity("Expected exactly one ds:Signature in the message.")
         signature = _child(security, SIGNATURE)
-        certificate = self._pinned_certificate(security, signature)
+        pin = self._pinned_token(security, signature)
 
         expected = {BODY, TIMESTAMP} | {f"{{{WSA}}}{name}" for name in _ADDRESSING[: 4 if reply else 3]}
-        config = SignatureConfiguration(
-            location=f"./{{{SOAP_ENV}}}Header/{{{WSSE}}}Security/",
-            expect_references=len(expected),
-            signature_methods=self._methods,
-            digest_algorithms=self._digests,
-        )
-        try:
-            results = XMLVerifier().verify(
-                envelope, x509_cert=certificate, id_attribute="Id", expect_config=config
-            )
-        except (SignXMLException, InvalidInput, etree.DocumentInvalid) as e:
-            raise FailedCheck(f"The signature does not verify: {e}")
-
-        signed = self._signed_parts(envelope, header, security, signature, results, expected)
+        references = xmldsig.check_signature(envelope, signature, pin.public_key, self._policy, len(expected))
+        signed = self._signed_parts(envelope, header, security, references, expected)
         created, expires = self._check_timestamp(signed[TIMESTAMP])
         texts = {name: _text(signed.get(f"{{{WSA}}}{name}")) for name in _ADDRESSING}
         addressing = Addressing(texts["To"], texts["Action"], texts["MessageID"], texts["RelatesTo"])
         if not addressing.message_id:
             raise InvalidSecurity("The signed MessageID is empty.")
         self.replay.check_and_remember(addressing.message_id, created + self.ttl + 2 * self.skew)
-        return VerifiedMessage(signed[BODY], addressing, created, expires, certificate)
+        return VerifiedMessage(signed[BODY], addressing, created, expires, pin.certificate)
 
-    def _pinned_certificate(self, security, signature):
+    def _pinned_token(self, security, signature):
         """
-        The pinned certificate equal to the message's token, which the
-        signature's KeyInfo must reference directly.
+        The L{_Pin} of the pinned certificate equal to the message's token,
+        which the signature's KeyInfo must reference directly (and hold
+        nothing else: no KeyValue or X509Data naming another key), and
+        which must be valid now.
+
+        @raise InvalidSecurity: when the token or the reference to it is
+            missing or malformed.
+        @raise FailedCheck: when the certificate is not pinned or not valid.
         """
         token = _child(security, TOKEN)
         if token.get("ValueType") != X509V3:
             raise InvalidSecurity("The security token is not an X.509v3 certificate.")
-        reference = signature.find(f"{{{DS}}}KeyInfo/{{{WSSE}}}SecurityTokenReference/{{{WSSE}}}Reference")
+        reference = _only_child(_only_child(signature.find(f"{{{DS}}}KeyInfo"), _STR), _STR_REFERENCE)
         if reference is None or token.get(ID) is None or reference.get("URI") != "#" + token.get(ID):
             raise InvalidSecurity("The signature does not reference the message's security token.")
-        try:
-            # xs:base64Binary may be broken into lines (xmlsec, WSS4J do so).
-            der = base64.b64decode("".join((token.text or "").split()), validate=True)
-        except ValueError:
-            raise InvalidSecurity("The security token is not base64.")
-        if der not in self.trusted:
+        # xs:base64Binary may be broken into lines (xmlsec, WSS4J do so).
+        text = "".join((token.text or "").split())
+        der = self._tokens.get(text)
+        if der is None:
+            try:
+                der = base64.b64decode(text, validate=True)
+            except ValueError:
+                raise InvalidSecurity("The security token is not base64.")
+        if der not in self._pins:
             raise FailedCheck("The message was signed with a key that differs from the key on disk.")
-        return self.trusted[der]
+        pin = self._pins[der]
+        pin.check_validity()
+        return pin
 
-    def _signed_parts(self, envelope, header, security, signature, results, expected):
+    def _signed_parts(self, envelope, header, security, references, expected):
         """
-        Match each verified reference to the element it names, check that
-        element is where it must be, and return the signed copies by tag.
+        Check that each verified reference names one of the C{expected}
+        elements, once, in its place, and return the signed copies by tag.
+
+        @param references: the L{xmldsig.SignedReference}s.
+        @raise InvalidSecurity: when a part is unexpected, repeated,
+            misplaced or missing.
         """
         places = {BODY: envelope, TIMESTAMP: security}
-        uris = [ref.get("URI", "") for ref in signature.iterfind(f"{{{DS}}}SignedInfo/{{{DS}}}Reference")]
         signed = {}
-        for uri, result in zip(uris, results):
-            found = _FIND_BY_ID(envelope, ref=uri[1:]) if uri.startswith("#") else []
-            if len(found) != 1 or result.signed_xml is None:
-                raise InvalidSecurity(f"The signed reference {uri!r} is not one element of the message.")
-            element = found[0]
-            tag = element.tag
-            if tag not in expected or tag in signed or result.signed_xml.tag != tag:
+        for reference in references:
+            tag = reference.element.tag
+            if tag not in expected or tag in signed or reference.signed.tag != tag:
                 raise InvalidSecurity(f"The signature references an unexpected element {tag}.")
-            if element.getparent() is not places.get(tag, header):
+            if reference.element.getparent() is not places.get(tag, header):
                 raise InvalidSecurity(f"The signed {etree.QName(tag).localname} is not in its place.")
-            signed[tag] = result.signed_xml
+            signed[tag] = reference.signed
         if set(signed) != expected:
             missing = ", ".join(sorted(etree.QName(t).localname for t in expected - set(signed)))
             raise InvalidSecurity(f"These parts must be signed and are not: {missing}.")
@@ -395,6 +453,66 @@ class Verifier:
         if expires < now - self.skew or now - created > self.ttl + self.skew:
             raise MessageExpired("The message has expired; make sure the clocks are synchronised.")
         return created, expires
+
+
+@dataclass(frozen=True)
+class _Pin:
+    """
+    A pinned certificate with what checking a signature needs from it,
+    worked out once.
+
+    @ivar certificate: the certificate.
+    @ivar public_key: its public key.
+    @ivar not_before: the start of its validity, an aware C{datetime}.
+    @ivar not_after: the end of its validity, an aware C{datetime}.
+    """
+
+    certificate: x509.Certificate
+    public_key: object
+    not_before: datetime
+    not_after: datetime
+
+    @classmethod
+    def of(cls, certificate):
+        """
+        @param certificate: a C{cryptography} certificate.
+        @return: its L{_Pin}.
+        """
+        return cls(
+            certificate, certificate.public_key(), certificate.not_valid_before_utc, certificate.not_valid_after_utc
+        )
+
+    def check_validity(self):
+        """
+        Refuse a certificate outside its own validity period, on the wall
+        clock, as signxml does (the message's timestamp is checked on the
+        verifier's clock).
+
+        @raise FailedCheck: when it is not valid now.
+        """
+        if not self.not_before <= datetime.now(timezone.utc) <= self.not_after:
+            raise FailedCheck(
+                f"The pinned certificate {self.certificate.subject.rfc4514_string()} is not valid now"
+                f" (valid {self.not_before:%Y-%m-%d} to {self.not_after:%Y-%m-%d})."
+            )
+
+
+def _only_child(parent, tag):
+    """
+    The child of C{parent} with C{tag}, when it is its only element child.
+
+    @param parent: an element, or C{None}.
+    @return: the child, or C{None}.
+    """
+    children = [] if parent is None else list(parent.iterchildren(etree.Element))
+    return children[0] if len(children) == 1 and children[0].tag == tag else None
+
+
+def _count(root, tag):
+    """
+    How many elements below C{root} have C{tag}.
+    """
+    return sum(1 for _ in root.iterdescendants(tag))
 
 
 def _text(element):

@@ -3,7 +3,8 @@
 The whole cloud in one process: C{twistd -n eucalyptus}.
 
 The CLC, Walrus and the SC share the CLC's port (8773) at their own paths,
-as in the original; the CC and the NC listen on their own ports.
+as in the original; Walrus also answers S3 at C{/} on its own port, and the
+CC and the NC listen on their own ports.
 """
 
 from twisted.application import service
@@ -28,10 +29,12 @@ def make_cloud(settings, keystore=None):
     front = clc.make_service(settings, keystore=keystore)
     front.setName("clc")
     front.setServiceParent(cloud)
-    for name, module in (("walrus", walrus), ("sc", sc)):
-        child = module.make_service(settings, root=front.root, keystore=keystore)
-        child.setName(name)
-        child.setServiceParent(cloud)
+    child = walrus.make_service(settings, root=front.root, keystore=keystore, site=front.site)
+    child.setName("walrus")
+    child.setServiceParent(cloud)
+    child = sc.make_service(settings, root=front.root, keystore=keystore)
+    child.setName("sc")
+    child.setServiceParent(cloud)
     for name, module in (("cc", cc), ("nc", nc)):
         child = module.make_service(settings, keystore=keystore)
         child.setName(name)

@@ -142,6 +142,7 @@ class ComponentService(service.MultiService):
     resources, and the children the component adds.
 
     @ivar root: the root resource of the component's site.
+    @ivar site: that site, or C{None} when mounted into another's.
     """
 
     def __init__(self, config, root=None):
@@ -158,7 +159,10 @@ class ComponentService(service.MultiService):
             site = SoapSite(root, max_body=config.max_body)
             listen = f"tcp:{config.port}:interface={config.listen_address}"
             strports.service(listen, site).setServiceParent(self)
+        else:
+            site = None
         self.root = root
+        self.site = site
 
     def add_soap(self, path, endpoint):
         """

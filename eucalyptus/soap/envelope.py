@@ -13,21 +13,12 @@ from lxml import etree
 
 from eucalyptus.errors import EucalyptusError, InternalError, MalformedMessage, SecurityError
 from eucalyptus.security.wssec import BODY, ENVELOPE, SOAP_ENV, WSA, WSSE, WSU
+from eucalyptus.xmlsafe import parse_untrusted
 
 __all__ = ["parse", "envelope_with", "to_fault", "from_fault", "FAULT", "BODY"]
 
 FAULT = f"{{{SOAP_ENV}}}Fault"
 EUCA_FAULT_NS = "http://eucalyptus.ucsb.edu/fault"
-
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
 
 
 def parse(data):
@@ -39,15 +30,7 @@ def parse(data):
     @raise MalformedMessage: when the bytes are not well-formed XML, carry a
         DTD or entity declarations, or are not a SOAP 1.1 envelope.
     """
-    try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as e:
-        raise MalformedMessage(f"The message is not well-formed XML: {e}")
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise MalformedMessage("The message carries a DTD; DTDs and entities are not accepted.")
-    if any(isinstance(node, etree._Entity) for node in root.iter()):
-        raise MalformedMessage("The message uses entity references; they are not accepted.")
+    root = parse_untrusted(data, MalformedMessage)
     if root.tag != ENVELOPE:
         raise MalformedMessage("The message is not a SOAP 1.1 envelope.")
     return root
@@ -94,14 +77,14 @@ def to_fault(error):
 
 def _error_classes():
     """
-    Every L{EucalyptusError} class, by name and by code (the most general
-    class of each code).
+    Every L{EucalyptusError} class, by name and by code: the most general
+    class of each (S3's errors reuse some names of L{eucalyptus.errors}).
     """
     pending = [EucalyptusError]
     by_name, by_code = {}, {}
     while pending:
         cls = pending.pop(0)
-        by_name[cls.__name__] = cls
+        by_name.setdefault(cls.__name__, cls)
         by_code.setdefault(cls.code, cls)
         pending.extend(cls.__subclasses__())
     return by_name, by_code

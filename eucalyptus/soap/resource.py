@@ -139,12 +139,28 @@ class SoapResource(Resource):
             request.setResponseCode(http.NOT_ALLOWED)
             request.setHeader(b"allow", b"POST")
             return b"POST a SOAP 1.1 message here, or GET ?wsdl for the contract.\n"
-        url = request.prePathURL().decode("ascii")
+        url = self._endpoint_url(request)
         if url not in self._wsdl:
             # The Eucalyptus document, whose soapActions are <Service>#<operation>.
             self._wsdl[url] = build_wsdl(self.endpoint.app, url)
         request.setHeader(b"content-type", _CONTENT_TYPE)
         return self._wsdl[url]
+
+    def _endpoint_url(self, request):
+        """
+        The URL written in the served WSDL's C{soap:address}: this
+        resource's own.
+        """
+        return request.prePathURL().decode("ascii")
+
+    def _operations_for(self, element):
+        """
+        The object whose C{invoke} answers one request (the spyne
+        C{ctx.udc}): the endpoint's operations, whatever the request.
+
+        @param element: the Body's operation element.
+        """
+        return self.endpoint.operations
 
     def render_POST(self, request):
         finished = []
@@ -190,9 +206,10 @@ class SoapResource(Resource):
             _check_addressing(verified.addressing, endpoint.service_name, operation, request.path)
         if body[0].tag not in endpoint.app.interface.service_method_map:
             raise UnknownOperation(f"The operation {operation} is not defined by this service.")
-        return self._dispatch(envelope, operation).addCallback(lambda reply: (operation, reply))
+        operations = self._operations_for(body[0])
+        return self._dispatch(envelope, operation, operations).addCallback(lambda reply: (operation, reply))
 
-    def _dispatch(self, envelope, operation):
+    def _dispatch(self, envelope, operation, operations):
         protocol = self.endpoint.app.in_protocol
         ctx = MethodContext(self._driver, MethodContext.SERVER)
         ctx.in_document = (envelope, {})
@@ -202,7 +219,7 @@ class SoapResource(Resource):
         except Fault as e:
             raise _client_error(e, operation)
         ctx = contexts[0]
-        ctx.udc = self.endpoint.operations
+        ctx.udc = operations
         self._driver.get_in_object(ctx)
         if ctx.in_error is not None:
             raise _client_error(ctx.in_error, operation)

@@ -4,9 +4,9 @@ The SOAP contracts between Eucalyptus components.
 
 The checked-in C{*.wsdl} files in this package are the contracts; the spyne
 models (L{eucalyptus.wsdl.types}) and services (L{eucalyptus.wsdl.nc},
-L{eucalyptus.wsdl.cc}, L{eucalyptus.wsdl.sc}, L{eucalyptus.wsdl.empyrean})
-generate them, and C{tests/wsdl} proves that generated and checked-in
-documents agree.  Regenerate a file with::
+L{eucalyptus.wsdl.cc}, L{eucalyptus.wsdl.sc}, L{eucalyptus.wsdl.empyrean},
+and Walrus's Amazon S3 SOAP API in L{eucalyptus.wsdl.s3}) generate them,
+and C{tests/wsdl} proves that generated and checked-in documents agree.  Regenerate a file with::
 
     python -m eucalyptus.wsdl.dump nc > eucalyptus/wsdl/eucalyptus_nc.wsdl
 
@@ -28,10 +28,13 @@ from eucalyptus.wsdl.cc import EucalyptusCC
 from eucalyptus.wsdl.common import NAMESPACE
 from eucalyptus.wsdl.empyrean import Empyrean
 from eucalyptus.wsdl.nc import EucalyptusNC
+from eucalyptus.wsdl.s3 import AmazonS3
+from eucalyptus.wsdl.s3_types import S3_NAMESPACE
 from eucalyptus.wsdl.sc import EucalyptusSC
 
 __all__ = [
     "NAMESPACE",
+    "NAMESPACES",
     "SOAP_HTTP_TRANSPORT",
     "WSDL_FILES",
     "SERVICE_NAMES",
@@ -51,6 +54,7 @@ WSDL_FILES = {
     "sc": "eucalyptus_sc.wsdl",
     "clc": "eucalyptus_empyrean.wsdl",
     "walrus": "eucalyptus_empyrean.wsdl",
+    "s3": "AmazonS3.wsdl",
 }
 
 #: Component name to its SOAP service name.
@@ -60,6 +64,7 @@ SERVICE_NAMES = {
     "sc": "EucalyptusSC",
     "clc": "Empyrean",
     "walrus": "Empyrean",
+    "s3": "AmazonS3",
 }
 
 #: Component name to its spyne C{ServiceBase} class.
@@ -69,7 +74,15 @@ SERVICES = {
     "sc": EucalyptusSC,
     "clc": Empyrean,
     "walrus": Empyrean,
+    "s3": AmazonS3,
 }
+
+#: Component name to its target namespace, where it is not L{NAMESPACE}.
+NAMESPACES = {"s3": S3_NAMESPACE}
+
+#: Components whose replies name derived types with C{xsi:type} (S3 ACL
+#: grantees).
+_POLYMORPHIC = {"s3"}
 
 
 def _check_component(component):
@@ -87,7 +100,7 @@ def make_application(component):
     Build the spyne application that serves a component's SOAP contract.
 
     @param component: one of C{"nc"}, C{"cc"}, C{"sc"}, C{"clc"},
-        C{"walrus"}.
+        C{"walrus"}, C{"s3"} (Walrus's S3 SOAP API).
     @return: a new C{spyne.Application} (SOAP 1.1 in and out, requests
         validated with lxml against the schema).
     @raise ValueError: for an unknown component.
@@ -95,10 +108,10 @@ def make_application(component):
     _check_component(component)
     application = Application(
         [SERVICES[component]],
-        tns=NAMESPACE,
+        tns=NAMESPACES.get(component, NAMESPACE),
         name=SERVICE_NAMES[component],
         in_protocol=Soap11(validator="lxml"),
-        out_protocol=Soap11(),
+        out_protocol=Soap11(polymorphic=component in _POLYMORPHIC),
         documents_container=EucalyptusInterfaceDocuments,
     )
     # A spyne server transport sets this when it wraps the application; set

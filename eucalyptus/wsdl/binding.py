@@ -35,7 +35,13 @@ __all__ = [
     "EucalyptusWsdl11",
     "EucalyptusInterfaceDocuments",
     "build_wsdl",
+    "SOAP_ACTION_TEMPLATE",
 ]
+
+#: The soapAction of an operation, as a C{str.format} template over
+#: C{service} and C{operation}.  A service class may set its own
+#: C{soap_action_template} (the S3 service: C{""}, as in Amazon's WSDL).
+SOAP_ACTION_TEMPLATE = "{service}#{operation}"
 
 
 def operation(name, request_type, response_type):
@@ -98,17 +104,25 @@ def service_soap_action(service, operation_name):
     @raise KeyError: if C{service} has no such operation.
     """
     method = service.public_methods[operation_name]
-    return _soap_action(service.__name__, method)
+    return _soap_action(service.__name__, method, _template(service))
 
 
-def _soap_action(service_name, method):
+def _template(service):
+    """
+    @return: the soapAction template of a service class.
+    """
+    return getattr(service, "soap_action_template", SOAP_ACTION_TEMPLATE)
+
+
+def _soap_action(service_name, method, template=SOAP_ACTION_TEMPLATE):
     """
     @param service_name: the SOAP service name (C{EucalyptusNC}).
     @param method: a spyne method descriptor made by L{operation}.
+    @param template: the service's L{SOAP_ACTION_TEMPLATE}.
     @return: the soapAction of C{method}, which is also the WS-Addressing
         Action the hosting resource expects.
     """
-    return "%s#%s" % (service_name, method.operation_name)
+    return template.format(service=service_name, operation=method.operation_name)
 
 
 class EucalyptusWsdl11(Wsdl11):
@@ -124,7 +138,8 @@ class EucalyptusWsdl11(Wsdl11):
         binding = super().add_bindings_for_methods(
             service, root, service_name, cb_binding)
         actions = {
-            method.operation_name: _soap_action(service_name, method)
+            method.operation_name: _soap_action(
+                service_name, method, _template(service))
             for method in service.public_methods.values()}
         for element in binding.iterfind(WSDL11("operation")):
             soap_operation = element.find(WSDL11_SOAP("operation"))

@@ -3,7 +3,7 @@
 Print the WSDL that spyne generates for a component, for diffing against
 (or regenerating) the checked-in contract::
 
-    python -m eucalyptus.wsdl.dump nc|cc|sc|empyrean [--url URL]
+    python -m eucalyptus.wsdl.dump nc|cc|sc|empyrean|s3 [--url URL]
 
 The C{soap:address} is a fixed placeholder (the original default endpoint on
 C{localhost}) unless C{--url} is given, so that the output is reproducible.
@@ -20,7 +20,7 @@ from eucalyptus.wsdl.binding import build_wsdl
 __all__ = ["DOCUMENTS", "DEFAULT_URLS", "main"]
 
 #: Document name on the command line to the component that serves it.
-DOCUMENTS = {"nc": "nc", "cc": "cc", "sc": "sc", "empyrean": "clc"}
+DOCUMENTS = {"nc": "nc", "cc": "cc", "sc": "sc", "empyrean": "clc", "s3": "s3"}
 
 #: Document name to the placeholder endpoint written in C{soap:address}.
 DEFAULT_URLS = {
@@ -28,6 +28,7 @@ DEFAULT_URLS = {
     "cc": "http://localhost:8774/axis2/services/EucalyptusCC",
     "sc": "http://localhost:8773/services/Storage",
     "empyrean": "http://localhost:8773/services/Empyrean",
+    "s3": "http://localhost:8773/services/Walrus/soap",
 }
 
 

@@ -7,8 +7,13 @@ test process, here: L{CLIENT} (the caller, pinned by the server), L{SERVER}
 (the endpoint, pinned by the caller) and L{STRANGER} (pinned by no one).
 """
 
+import base64
 import copy
+import hashlib
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from lxml import etree
 from signxml import (
     CanonicalizationMethod,
     DigestAlgorithm,
@@ -47,6 +52,9 @@ __all__ = [
     "SIGNATURE",
     "signed_parts",
     "resign",
+    "signed_info",
+    "redigest",
+    "resign_signed_info",
 ]
 
 CLIENT = create_pair("cloud")
@@ -98,6 +106,49 @@ def resign(envelope, credential, elements, sha1=False):
     signature = signer.sign(envelope, key=credential.key, reference_uri=uris, key_info=key_info, id_attribute="Id")
     security.append(signature)
     return envelope
+
+def signed_info(envelope):
+    """
+    The C{ds:SignedInfo} of a signed envelope's signature.
+    """
+    return envelope.find(f"{HEADER}/{SECURITY}/{SIGNATURE}/{{{DS}}}SignedInfo")
+
+
+def redigest(envelope, reference, digest=hashlib.sha256, prefixes=None):
+    """
+    Recompute the DigestValue of one C{ds:Reference} of an envelope's
+    signature from the element it names, with exclusive C14N, as a signer
+    that meant the reference as it now reads would.
+
+    @param reference: the C{ds:Reference} element.
+    @param digest: a C{hashlib} constructor.
+    @param prefixes: the InclusiveNamespaces prefix list to canonicalise with.
+    @return: C{envelope}.
+    """
+    (element,) = envelope.xpath("//*[@wsu:Id = $id]", namespaces={"wsu": WSU}, id=reference.get("URI")[1:])
+    data = etree.tostring(
+        element, method="c14n", exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixes
+    )
+    reference.find(f"{{{DS}}}DigestValue").text = base64.b64encode(digest(data).digest()).decode("ascii")
+    return envelope
+
+
+def resign_signed_info(envelope, credential, hash_class=hashes.SHA256):
+    """
+    Recompute the SignatureValue of an envelope's signature over its
+    SignedInfo as it now reads (exclusive C14N), so that a changed
+    SignedInfo carries a genuine signature by C{credential}: what a signer
+    that really meant it would send.
+
+    @param hash_class: the C{cryptography} hash of the RSA signature.
+    @return: C{envelope}.
+    """
+    signature = envelope.find(f"{HEADER}/{SECURITY}/{SIGNATURE}")
+    data = etree.tostring(signed_info(envelope), method="c14n", exclusive=True, with_comments=False)
+    value = credential.key.sign(data, padding.PKCS1v15(), hash_class())
+    signature.find(f"{{{DS}}}SignatureValue").text = base64.b64encode(value).decode("ascii")
+    return envelope
+
 
 #: A billion-laughs entity-expansion bomb.
 LAUGHS = b"""<?xml version="1.0"?>

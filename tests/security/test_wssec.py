@@ -265,6 +265,18 @@ class TamperingTests(_VerifierMixin, SynchronousTestCase):
         reference.set("URI", "#X509-elsewhere")
         self.assertRefused(envelope, InvalidSecurity, "wsse:InvalidSecurity")
 
+    def test_key_info_naming_another_key(self):
+        """
+        A KeyInfo that also carries a C{ds:KeyValue} (possibly of another
+        key) besides the token reference is refused with
+        C{wsse:InvalidSecurity}: it names the token and nothing else.
+        """
+        envelope = parse(signed())
+        key_info = envelope.find(f"{HEADER}/{SECURITY}/{SIGNATURE}/{{{DS}}}KeyInfo")
+        etree.SubElement(etree.SubElement(key_info, f"{{{DS}}}KeyValue"), f"{{{DS}}}RSAKeyValue")
+        exc = self.assertRefused(envelope, InvalidSecurity, "wsse:InvalidSecurity")
+        self.assertIn("does not reference the message's security token", str(exc))
+
 
 class TimestampTests(_VerifierMixin, SynchronousTestCase):
     """

@@ -29,6 +29,7 @@ from eucalyptus.wsdl import (
     soap_action, wsdl_path)
 from eucalyptus.wsdl.binding import build_wsdl
 from eucalyptus.wsdl.dump import DEFAULT_URLS, DOCUMENTS, main
+from eucalyptus.wsdl.s3_types import S3_NAMESPACE
 from eucalyptus.wsdl.types import (
     EucalyptusMessage, InstanceType, NcPowerDownResponseType,
     NcRunInstanceResponseType,
@@ -76,6 +77,15 @@ SC_OPERATIONS = [
     "UpdateStorageConfiguration", "DescribeServices",
 ]
 EMPYREAN_OPERATIONS = ["DescribeServices"]
+# Reference 1.7's S3 SOAP operations that Walrus answers.
+S3_OPERATIONS = [
+    "ListAllMyBuckets", "CreateBucket", "DeleteBucket", "ListBucket",
+    "PutObjectInline", "GetObject", "GetObjectExtended", "CopyObject",
+    "DeleteObject", "GetBucketAccessControlPolicy",
+    "SetBucketAccessControlPolicy", "GetObjectAccessControlPolicy",
+    "SetObjectAccessControlPolicy", "GetBucketLocation",
+    "GetBucketVersioningStatus", "SetBucketVersioningStatus", "ListVersions",
+]
 
 
 def _qname(element, value):
@@ -283,6 +293,22 @@ class EmpyreanGoldenTests(_GoldenMixin, SynchronousTestCase):
     url = DEFAULT_URLS["empyrean"]
 
 
+class AmazonS3GoldenTests(_GoldenMixin, SynchronousTestCase):
+    component = "s3"
+    url = DEFAULT_URLS["s3"]
+
+    def test_messages_extend_eucalyptus_message(self):
+        """
+        Amazon's S3 messages have no C{eucalyptusMessage} header: no request
+        or response type extends it.
+        """
+        types = self.checked_in.request_types() + (
+            self.checked_in.response_types())
+        self.assertEqual(
+            {name: self.checked_in.types[name][0] for name in types},
+            {name: None for name in types})
+
+
 class SpecificationTests(SynchronousTestCase):
     """
     The checked-in WSDLs declare the operations the reference lists.
@@ -350,6 +376,53 @@ class SpecificationTests(SynchronousTestCase):
         self.assert_operations("clc", EMPYREAN_OPERATIONS)
         self.assertEqual(wsdl_path("clc"), wsdl_path("walrus"))
 
+    def test_amazon_s3(self):
+        """
+        C{AmazonS3.wsdl} has the S3 SOAP operations of reference 1.7, in
+        Amazon's namespace, with Amazon's element names (including its two
+        irregular result elements) and empty soapActions.
+        """
+        contract = Contract(_read("s3"))
+        self.assertEqual(
+            sorted(contract.port_operations), sorted(S3_OPERATIONS))
+        self.assertEqual(
+            contract.binding_operations,
+            {name: "" for name in S3_OPERATIONS})
+        for name, (inp, out) in contract.operation_messages.items():
+            self.assertEqual(
+                [part[1] for part in contract.message_parts[inp]],
+                [etree.QName(S3_NAMESPACE, name)])
+            self.assertEqual(
+                [part[1] for part in contract.message_parts[out]],
+                [etree.QName(S3_NAMESPACE, name + "Response")])
+
+        def fields(type_name):
+            return [f[:2] for f in contract.types[
+                etree.QName(S3_NAMESPACE, type_name)][1]]
+
+        def s3(name):
+            return etree.QName(S3_NAMESPACE, name)
+
+        self.assertEqual(fields("ListAllMyBucketsResponseType"), [
+            ("ListAllMyBucketsResponse", s3("ListAllMyBucketsResult"))])
+        self.assertEqual(fields("GetObjectExtendedResponseType"), [
+            ("GetObjectResponse", s3("GetObjectResult"))])
+        self.assertEqual(fields("CopyObjectResponseType"), [
+            ("CopyObjectResult", s3("CopyObjectResult"))])
+        self.assertEqual(
+            [f[0] for f in fields("ListAllMyBucketsType")],
+            ["AWSAccessKeyId", "Timestamp", "Signature", "Credential"])
+        self.assertEqual(
+            fields("PutObjectInlineType")[:5],
+            [("Bucket", etree.QName(XSD, "string")),
+             ("Key", etree.QName(XSD, "string")),
+             ("Metadata", s3("MetadataEntry")),
+             ("Data", etree.QName(XSD, "base64Binary")),
+             ("ContentLength", etree.QName(XSD, "long"))])
+        self.assertEqual(
+            contract.types[s3("CanonicalUser")][0], s3("User"))
+        self.assertEqual(contract.types[s3("Group")][0], s3("Grantee"))
+
     def test_header_fields(self):
         """
         C{eucalyptusMessage} carries the header of reference 1.2, with the
@@ -416,13 +489,14 @@ class DispatchTests(SynchronousTestCase):
         self.assertEqual(
             soap_action("walrus", "DescribeServices"),
             "Empyrean#DescribeServices")
+        self.assertEqual(soap_action("s3", "ListBucket"), "")
 
     def test_unknown_component(self):
         """
         An unknown component name is refused with the list of known ones.
         """
         error = self.assertRaises(ValueError, make_application, "gl")
-        self.assertIn("cc, clc, nc, sc, walrus", str(error))
+        self.assertIn("cc, clc, nc, s3, sc, walrus", str(error))
         self.assertRaises(ValueError, wsdl_path, "gl")
 
     def test_served_wsdl_has_soap_actions(self):
@@ -448,7 +522,9 @@ class DispatchTests(SynchronousTestCase):
             out = io.BytesIO()
             self.assertEqual(main([document], stdout=out), 0)
             self.assertEqual(
-                WSDL_FILES[component], "eucalyptus_%s.wsdl" % (document,))
+                WSDL_FILES[component],
+                "AmazonS3.wsdl" if document == "s3"
+                else "eucalyptus_%s.wsdl" % (document,))
             self.assertEqual(
                 Contract(out.getvalue()).binding_operations,
                 Contract(_read(component)).binding_operations)

@@ -14,6 +14,7 @@ Options = taps.Options
 def makeService(options):
     """
     Build the Cloud Controller from the options' configuration file and data
-    directory.
+    directory.  As its own daemon it forwards C{/services/Walrus} to the
+    Walrus daemon.
     """
-    return service.make_service(taps.settings_from(options))
+    return service.make_service(taps.settings_from(options), walrus_proxy=True)

@@ -1,0 +1,102 @@
+# -*- test-case-name: tests.services.walrus.test_rest -*-
+"""
+Who signed an S3 request: access keys from the cloud's account store,
+checked by L{eucalyptus.security.awsauth}, become
+L{eucalyptus.services.walrus.acl.Identity}s.
+
+Keys are cached for a short time so a busy client costs no database query
+per request; the query itself runs in a thread.
+"""
+
+import time
+
+from twisted.internet import threads
+
+from eucalyptus.accounts import ADMIN_ACCOUNT
+from eucalyptus.security import awsauth
+from eucalyptus.services.walrus.acl import ANONYMOUS, Identity
+
+__all__ = ["Identities"]
+
+
+class _NotCached(Exception):
+    def __init__(self, access_key_id):
+        Exception.__init__(self, access_key_id)
+        self.access_key_id = access_key_id
+
+
+class Identities:
+    """
+    The callers Walrus knows, from the cloud's account store.
+
+    @ivar ttl: seconds a looked-up key is trusted before it is read again
+        (a disabled key stops working within this time).
+    """
+
+    def __init__(self, accounts, ttl=30.0, clock=time.monotonic, lookup=threads.deferToThread):
+        """
+        @param accounts: the L{eucalyptus.accounts.AccountStore}.
+        @param lookup: runs a blocking call off the reactor, returning a
+            Deferred (C{deferToThread}; tests run it inline).
+        """
+        self.accounts = accounts
+        self.ttl = ttl
+        self.clock = clock
+        self.lookup = lookup
+        self._keys = {}
+        self._names = {}
+
+    def _secret_for(self, access_key_id):
+        cached = self._keys.get(access_key_id)
+        if cached is None or self.clock() - cached[0] > self.ttl:
+            raise _NotCached(access_key_id)
+        key = cached[1]
+        return key.secret_key if key is not None and key.status == "Active" else None
+
+    async def authenticate(self, signed, now):
+        """
+        The identity behind a request.
+
+        @param signed: the L{awsauth.SignedRequest}.
+        @param now: seconds since the epoch.
+        @return: C{(identity, authenticated)}; L{ANONYMOUS} and C{None} for
+            an unsigned request.
+        @raise eucalyptus.errors.AwsError: the signature is wrong, the key
+            unknown, the time skewed, ...
+        """
+        while True:
+            try:
+                auth = awsauth.authenticate(signed, self._secret_for, now)
+                break
+            except _NotCached as missing:
+                await self.key_for(missing.access_key_id)
+        if auth is None:
+            return ANONYMOUS, None
+        return self.identity_of(self._keys[auth.access_key_id][1]), auth
+
+    async def key_for(self, access_key_id):
+        """
+        The L{eucalyptus.accounts.AccessKey} with this id (cached), or
+        C{None}.
+        """
+        cached = self._keys.get(access_key_id)
+        if cached is not None and self.clock() - cached[0] <= self.ttl:
+            return cached[1]
+        key = await self.lookup(self.accounts.access_key, access_key_id)
+        self._keys[access_key_id] = (self.clock(), key)
+        if key is not None:
+            self._names[key.account_id] = key.account_name
+        return key
+
+    def identity_of(self, key):
+        """
+        The L{Identity} of whoever holds an access key.  The cloud
+        administrators' account is privileged.
+        """
+        return Identity(key.account_id, key.account_name, key.access_key_id, key.account_name == ADMIN_ACCOUNT)
+
+    def name_of(self, account_id):
+        """
+        The display name of an account seen so far, or C{None}.
+        """
+        return self._names.get(account_id)
