@@ -44,6 +44,8 @@ __all__ = [
     "put_stream",
     "get_stream",
     "MemorySampler",
+    "status_kib",
+    "reset_peak",
     "cpu_seconds",
     "drop_caches",
     "machine_busy",
@@ -431,7 +433,7 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
-def _status_kib(pid):
+def status_kib(pid):
     values = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -478,7 +480,7 @@ class MemorySampler:
     def _run(self):
         while not self._stop.is_set():
             try:
-                rss = _status_kib(self.pid)["VmRSS"]
+                rss = status_kib(self.pid)["VmRSS"]
             except (OSError, KeyError):
                 return
             self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), rss)
@@ -487,7 +489,7 @@ class MemorySampler:
     def stop(self):
         self._stop.set()
         self._thread.join()
-        self.hwm_kib = _status_kib(self.pid).get("VmHWM")
+        self.hwm_kib = status_kib(self.pid).get("VmHWM")
         return self
 
 
@@ -599,9 +601,13 @@ class PySpy:
             self.process.wait()
 
 
+_PLUMBING = ("threading.py", "twisted/scripts/", "twisted/application/", "<module>", "ReactorBase.run ", "ReactorBase.mainLoop ")
+
+
 def summarize_profile(path, top=15):
     """
-    The busiest functions of a raw py-spy profile.
+    The busiest functions of a raw py-spy profile (the inclusive list leaves
+    out thread and twistd start-up frames, which are in every stack).
 
     @return: C{(total samples, samples per thread, [(self samples, frame)],
         [(inclusive samples, frame)])}, frames as C{"function (file:line)"}
@@ -623,7 +629,8 @@ def summarize_profile(path, top=15):
             threads[thread] += count
             leaf[frames[-1]] += count
             for name in {fr.rsplit(":", 1)[0] for fr in frames}:
-                inclusive[name] += count
+                if not any(p in name for p in _PLUMBING):
+                    inclusive[name] += count
     return total, threads, leaf.most_common(top), inclusive.most_common(top)
 
 

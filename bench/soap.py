@@ -1,11 +1,12 @@
 """
 Signed SOAP round trips against the same operation unsigned.
 
-    .venv/bin/python bench/soap.py [--calls 2000] [--concurrency 8]
+    .venv/bin/python bench/soap.py [--calls 2000] [--concurrency 8] [--batches 5]
 
 One server process hosts the NC's SOAP service twice, signed (WS-Security on)
 and unsigned, on two ports; one client process (this one) calls
-C{DescribeServices} on each with the real L{SoapClient}, in the same run.
+C{DescribeServices} on each with the real L{SoapClient}, in the same run,
+alternating batches between the two so both see the same machine.
 It prints round trips per second for both, the server's and this client's
 CPU time per call for both (from /proc; the two processes share the
 machine, so both limit the round trips), where the server's time per signed
@@ -108,8 +109,8 @@ def rsa_sign_ms(rounds=200):
     return (time.process_time() - start) / rounds * 1000
 
 
-def run(calls, concurrency):
-    from twisted.internet import defer, reactor, task
+def run(calls, concurrency, batches):
+    from twisted.internet import defer, task
 
     from eucalyptus import admin
     from eucalyptus.security import trust
@@ -132,47 +133,57 @@ def run(calls, concurrency):
     ports = json.loads(server.stdout.readline())
     keystore = KeyStore(os.path.join(data_dir, "keys"))
     app = make_application("nc")
-    results = {}
-
-    @defer.inlineCallbacks
-    def measure(name):
-        secure = name == "signed"
-        client = SoapClient(
+    request = common.DescribeServicesType(correlationId="bench", userId="eucalyptus")
+    names = ("unsigned", "signed")
+    clients = {
+        name: SoapClient(
             f"http://127.0.0.1:{ports[name]}/axis2/services/EucalyptusNC",
             app,
             SERVICE_NAMES["nc"],
-            credential=trust.caller_credential(keystore, "nc", "zone-1") if secure else None,
-            verifier=Verifier([trust.peer_certificate(keystore, "nc", "zone-1")]) if secure else None,
+            credential=trust.caller_credential(keystore, "nc", "zone-1") if name == "signed" else None,
+            verifier=Verifier([trust.peer_certificate(keystore, "nc", "zone-1")]) if name == "signed" else None,
         )
-        request = common.DescribeServicesType(correlationId="bench", userId="eucalyptus")
+        for name in names
+    }
+    totals = {name: {"calls": 0, "seconds": 0.0, "server_cpu": 0.0, "client_cpu": 0.0, "phases": {}} for name in names}
 
-        def worker(count):
-            for _ in range(count):
-                yield client.call("DescribeServices", request)
+    def calls_to(name, per_worker):
+        def worker():
+            for _ in range(per_worker):
+                yield clients[name].call("DescribeServices", request)
 
-        yield defer.gatherResults([task.cooperate(worker(50)).whenDone() for _ in range(concurrency)])
+        return defer.gatherResults([task.cooperate(worker()).whenDone() for _ in range(concurrency)])
+
+    @defer.inlineCallbacks
+    def batch(name, per_worker):
+        """
+        One batch of calls to one endpoint, added to its totals.
+        """
         before = ask(b"reset")
         client_before = os.times()
         start = time.perf_counter()
-        per_worker = calls // concurrency
-        yield defer.gatherResults([task.cooperate(worker(per_worker)).whenDone() for _ in range(concurrency)])
+        yield calls_to(name, per_worker)
         elapsed = time.perf_counter() - start
         client_after = os.times()
         after = ask(b"stats")
-        done = per_worker * concurrency
-        client_cpu = sum(client_after[:2]) - sum(client_before[:2])
-        results[name] = {
-            "round_trips_per_s": done / elapsed,
-            "server_cpu_ms_per_call": (after["cpu"] - before["cpu"]) / done * 1000,
-            "client_cpu_ms_per_call": client_cpu / done * 1000,
-            "server_phases_ms_per_call": {k: v / done * 1000 for k, v in after["phases"].items()},
-        }
-        yield client.close()
+        total = totals[name]
+        total["calls"] += per_worker * concurrency
+        total["seconds"] += elapsed
+        total["server_cpu"] += after["cpu"] - before["cpu"]
+        total["client_cpu"] += sum(client_after[:2]) - sum(client_before[:2])
+        for phase, seconds in after["phases"].items():
+            total["phases"][phase] = total["phases"].get(phase, 0.0) + seconds
 
     @defer.inlineCallbacks
     def main(_reactor):
-        yield measure("unsigned")
-        yield measure("signed")
+        for name in names:
+            yield calls_to(name, 50)
+        # Alternate the two endpoints so that both see the same load on the
+        # machine, whatever else runs meanwhile.
+        for _ in range(batches):
+            for name in names:
+                yield batch(name, max(1, calls // batches // concurrency))
+        yield defer.gatherResults([client.close() for client in clients.values()])
 
     try:
         task.react(main)
@@ -181,7 +192,15 @@ def run(calls, concurrency):
     finally:
         server.terminate()
         server.wait()
-    return results
+    return {
+        name: {
+            "round_trips_per_s": total["calls"] / total["seconds"],
+            "server_cpu_ms_per_call": total["server_cpu"] / total["calls"] * 1000,
+            "client_cpu_ms_per_call": total["client_cpu"] / total["calls"] * 1000,
+            "server_phases_ms_per_call": {k: v / total["calls"] * 1000 for k, v in total["phases"].items()},
+        }
+        for name, total in totals.items()
+    }
 
 
 def report(results, rsa_ms):
@@ -212,9 +231,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--batches", type=int, default=5, help="alternate the endpoints this many times")
     parser.add_argument("--serve", metavar="DATA_DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
     else:
-        print(report(run(args.calls, args.concurrency), rsa_sign_ms()))
+        print(report(run(args.calls, args.concurrency, args.batches), rsa_sign_ms()))

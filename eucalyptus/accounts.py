@@ -102,6 +102,16 @@ class AccountStore:
         with self.engine.connect() as db:
             return db.execute(select(accounts.c.account_id).where(accounts.c.name == name)).scalar()
 
+    def account_names(self, account_ids):
+        """
+        The names of the accounts among C{account_ids} that exist.
+
+        @return: a dict from account id to name.
+        """
+        query = select(accounts.c.account_id, accounts.c.name).where(accounts.c.account_id.in_(list(account_ids)))
+        with self.engine.connect() as db:
+            return dict(db.execute(query).all())
+
     def create_account(self, name, user_name=ADMIN_USER):
         """
         A new account with one user and one access key.

@@ -442,6 +442,18 @@ class BlobStore:
         """
         return os.path.join(self.data, blob_id[:2], blob_id)
 
+    def _new_path(self, blob_id):
+        """
+        The file of a blob about to be made, its directory created (and
+        made durable) on first use.
+        """
+        path = self.path(blob_id)
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, exist_ok=True)
+            fsync_directory(self.data)
+        return path
+
     def spool(self):
         """
         @return: a new L{Spool} in C{tmp/}, on the next writer thread.
@@ -527,15 +539,13 @@ class BlobStore:
     def _prepare(self):
         for path in (self.root, self.tmp, self.data):
             os.makedirs(path, exist_ok=True)
-        for index in range(256):
-            os.makedirs(os.path.join(self.data, f"{index:02x}"), exist_ok=True)
         for name in os.listdir(self.tmp):
             os.unlink(os.path.join(self.tmp, name))
         for path in (self.data, self.tmp, self.root):
             fsync_directory(path)
 
     def _commit(self, file, tmp, blob_id):
-        path = self.path(blob_id)
+        path = self._new_path(blob_id)
         try:
             try:
                 file.flush()
@@ -555,7 +565,7 @@ class BlobStore:
         try:
             for blob_id in blob_ids:
                 new = uuid.uuid4().hex
-                os.link(self.path(blob_id), self.path(new))
+                os.link(self.path(blob_id), self._new_path(new))
                 made.append(new)
             for directory in {os.path.dirname(self.path(new)) for new in made}:
                 fsync_directory(directory)
@@ -585,7 +595,7 @@ class BlobStore:
                     size += len(data)
                 out.flush()
                 os.fsync(out.fileno())
-            os.rename(tmp, self.path(blob_id))
+            os.rename(tmp, self._new_path(blob_id))
             fsync_directory(os.path.dirname(self.path(blob_id)))
         except BaseException:
             for leftover in (tmp, self.path(blob_id)):

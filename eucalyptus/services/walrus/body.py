@@ -22,7 +22,7 @@ from eucalyptus.soap.resource import LimitedRequest, SoapSite
 
 __all__ = ["StreamingRequest", "StreamingSite", "SpoolSink", "header_dict", "MEMORY_LIMIT", "MAX_OBJECT_SIZE"]
 
-MEMORY_LIMIT = 1 << 20
+MEMORY_LIMIT = 2 << 20
 MAX_OBJECT_SIZE = 5 << 30
 _HIGH_WATER = 16 << 20
 _LOW_WATER = 4 << 20

@@ -91,14 +91,19 @@ def xml_body(call):
     """
     The request's XML document, as bytes.
 
-    @raise MalformedXML: the body went to a spool (larger than any S3
-        configuration document).
+    @raise MalformedXML: the body is larger than any S3 configuration
+        document (L{MAX_XML_BODY}), whether it went to a spool or not; it is
+        never cut short and parsed.
     """
     content = call.request.content
+    too_large = MalformedXML(f"The document is larger than {MAX_XML_BODY} bytes.")
     if isinstance(content, SpoolSink) or content is None:
-        raise MalformedXML(f"The document is larger than {MAX_XML_BODY} bytes.")
+        raise too_large
     content.seek(0)
-    return content.read(MAX_XML_BODY + 1)[:MAX_XML_BODY]
+    body = content.read(MAX_XML_BODY + 1)
+    if len(body) > MAX_XML_BODY:
+        raise too_large
+    return body
 
 
 async def not_implemented(objects, call):

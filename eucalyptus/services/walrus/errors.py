@@ -21,6 +21,7 @@ __all__ = [
     "InvalidDigest",
     "InvalidLocationConstraint",
     "InvalidPart",
+    "InvalidPartNumber",
     "InvalidPartOrder",
     "InvalidRange",
     "InvalidRequest",
@@ -176,6 +177,16 @@ class InvalidPartOrder(AwsError):
     code = "InvalidPartOrder"
     http_status = 400
     message = 'The list of parts was not in ascending order. The parts list must be specified in order by part number.'
+
+
+class InvalidPartNumber(AwsError):
+    """
+    The requested partnumber is not satisfiable
+    """
+
+    code = "InvalidPartNumber"
+    http_status = 416
+    message = 'The requested partnumber is not satisfiable'
 
 
 class InvalidRange(AwsError):

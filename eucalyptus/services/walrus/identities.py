@@ -97,6 +97,17 @@ class Identities:
 
     def name_of(self, account_id):
         """
-        The display name of an account seen so far, or C{None}.
+        The display name of an account seen or loaded so far, or C{None}.
         """
         return self._names.get(account_id)
+
+    async def load_names(self, account_ids):
+        """
+        Make L{name_of} know the accounts among C{account_ids} that exist.
+
+        @return: the ids that name no account.
+        """
+        missing = {a for a in account_ids if a and a not in self._names}
+        if missing:
+            self._names.update(await self.lookup(self.accounts.account_names, missing))
+        return {a for a in missing if a not in self._names}

@@ -12,6 +12,7 @@ L{eucalyptus.services.walrus.acl.Identity} first and returns a Deferred.
 import ipaddress
 import re
 import time
+from dataclasses import replace
 
 from twisted.internet import defer
 
@@ -22,7 +23,6 @@ from eucalyptus.services.walrus.errors import (
     InvalidArgument,
     InvalidBucketName,
     KeyTooLongError,
-    MethodNotAllowed,
     NoSuchKey,
     NoSuchUpload,
     NoSuchVersion,
@@ -82,17 +82,22 @@ class ObjectOperations:
     Buckets and objects, as S3 has them, for the callers the ACLs allow.
 
     @ivar store: the L{IObjectStore}.
-    @ivar names: account id to display name (for grants by id).
+    @ivar directory: who the accounts are: C{name_of(account_id)} (the
+        display name, or C{None}) and C{async load_names(ids)} (returning
+        the ids that name no account), as
+        L{eucalyptus.services.walrus.identities.Identities} has them.
+    @ivar names: C{directory.name_of}, for the shims' owner elements.
     """
 
-    def __init__(self, store, names=lambda account_id: None, clock=time.time):
+    def __init__(self, store, directory, clock=time.time):
         """
         @param store: the L{IObjectStore}.
-        @param names: a callable from account id to display name or C{None}.
+        @param directory: see L{directory}.
         @param clock: seconds since the epoch, for timestamps.
         """
         self.store = store
-        self.names = names
+        self.directory = directory
+        self.names = directory.name_of
         self.clock = clock
 
     # -- authorisation -------------------------------------------------------
@@ -132,14 +137,16 @@ class ObjectOperations:
         self._require_account(caller)
         return self.store.list_buckets(caller.account_id)
 
+    @defer.inlineCallbacks
     def create_bucket(self, caller, name, region, headers):
         """
         CreateBucket, with the ACL the headers ask for.
         """
         self._require_account(caller)
         check_bucket_name(name)
-        acl = acls.from_request(headers, caller.account_id, caller.display_name, self.names)
-        return self.store.create_bucket(name, caller.account_id, region, acl.dumps(), self.clock())
+        acl = yield self._new_acl(caller.account_id, headers, None)
+        bucket = yield self.store.create_bucket(name, caller.account_id, region, acl.dumps(), self.clock())
+        return bucket
 
     def head_bucket(self, caller, name):
         """
@@ -188,16 +195,36 @@ class ObjectOperations:
         PutBucketAcl, from headers or a policy document.
         """
         bucket = yield self.bucket_for(caller, name, "WRITE_ACP")
-        acl = self._new_acl(bucket.owner, headers, body)
+        acl = yield self._new_acl(bucket.owner, headers, body)
         yield self.store.update_bucket(name, acl=acl.dumps())
 
+    @defer.inlineCallbacks
     def _new_acl(self, owner, headers, body, bucket=None):
+        """
+        The ACL a request asks for (a policy document or headers), its
+        grantees checked against the accounts and named.
+
+        @raise InvalidArgument: a grant names an id no account has.
+        """
+        yield self._load_names({owner} | ({bucket.owner} if bucket else set()))
         name = self.names(owner) or ""
         if body:
-            return acls.from_xml(body, owner, name, self.names)
-        if bucket is None:
-            return acls.from_request(headers, owner, name, self.names)
-        return acls.from_request(headers, owner, name, self.names, bucket.owner, self.names(bucket.owner) or "")
+            acl = acls.from_xml(body, owner, name, self.names)
+        elif bucket is None:
+            acl = acls.from_request(headers, owner, name, self.names)
+        else:
+            acl = acls.from_request(headers, owner, name, self.names, bucket.owner, self.names(bucket.owner) or "")
+        people = {g.grantee for g in acl.grants if g.kind == "CanonicalUser"}
+        unknown = yield self._load_names(people)
+        if unknown:
+            raise InvalidArgument("Invalid id", ArgumentName="CanonicalUser/ID", ArgumentValue=sorted(unknown)[0])
+        named = tuple(
+            replace(g, display_name=self.names(g.grantee) or "") if g.kind == "CanonicalUser" else g for g in acl.grants
+        )
+        return acls.Acl(acl.owner, acl.owner_name, named)
+
+    def _load_names(self, account_ids):
+        return defer.ensureDeferred(self.directory.load_names(account_ids))
 
     # -- listing -------------------------------------------------------------
 
@@ -208,6 +235,7 @@ class ObjectOperations:
         """
         yield self.bucket_for(caller, name, "READ")
         listing = yield self.store.list_objects(name, **page)
+        yield self._load_names({entry.owner for entry in listing.objects})
         return listing
 
     @defer.inlineCallbacks
@@ -217,6 +245,7 @@ class ObjectOperations:
         """
         yield self.bucket_for(caller, name, "READ")
         listing = yield self.store.list_versions(name, **page)
+        yield self._load_names({entry.owner for entry in listing.versions})
         return listing
 
     @defer.inlineCallbacks
@@ -226,6 +255,7 @@ class ObjectOperations:
         """
         yield self.bucket_for(caller, name, "READ")
         listing = yield self.store.list_uploads(name, **page)
+        yield self._load_names({entry.owner for entry in listing.uploads})
         return listing
 
     # -- objects -------------------------------------------------------------
@@ -238,7 +268,7 @@ class ObjectOperations:
         check_key(key)
         bucket = yield self.bucket_for(caller, name, "WRITE")
         owner = self._object_owner(caller, bucket)
-        acl = self._new_acl(owner, acl_headers, None, bucket)
+        acl = yield self._new_acl(owner, acl_headers, None, bucket)
         version = yield self.store.put_object(name, key, spool, headers, metadata, acl.dumps(), owner, self.clock())
         return version
 
@@ -295,7 +325,7 @@ class ObjectOperations:
         check_key(key)
         bucket = yield self.bucket_for(caller, name, "WRITE")
         owner = self._object_owner(caller, bucket)
-        acl = self._new_acl(owner, acl_headers, None, bucket)
+        acl = yield self._new_acl(owner, acl_headers, None, bucket)
         version = yield self.store.copy_object(source, name, key, headers, metadata, acl.dumps(), owner, self.clock())
         return version
 
@@ -314,7 +344,7 @@ class ObjectOperations:
         """
         version = yield self.get_object(caller, name, key, version_id, "WRITE_ACP")
         bucket = yield self.store.get_bucket(name)
-        acl = self._new_acl(version.owner, headers, body, bucket)
+        acl = yield self._new_acl(version.owner, headers, body, bucket)
         yield self.store.update_object(name, key, version.version_id, acl.dumps())
 
     # -- multipart -----------------------------------------------------------
@@ -327,7 +357,7 @@ class ObjectOperations:
         check_key(key)
         bucket = yield self.bucket_for(caller, name, "WRITE")
         owner = self._object_owner(caller, bucket)
-        acl = self._new_acl(owner, acl_headers, None, bucket)
+        acl = yield self._new_acl(owner, acl_headers, None, bucket)
         upload = yield self.store.create_upload(name, key, headers, metadata, acl.dumps(), owner, self.clock())
         return upload
 

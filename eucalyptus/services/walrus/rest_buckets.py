@@ -23,6 +23,7 @@ from eucalyptus.services.walrus.errors import (
     InvalidDigest,
     InvalidLocationConstraint,
     MalformedXML,
+    NoSuchBucket,
     NoSuchCORSConfiguration,
 )
 from eucalyptus.services.walrus.s3xml import S3, iso_time, parse_xml, text_of
@@ -48,9 +49,10 @@ __all__ = [
     "owner_element",
     "encoder",
     "max_count",
+    "REGION",
 ]
 
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _MAX_DELETE = 1000
 
 
@@ -102,8 +104,10 @@ async def create_bucket(objects, call):
     body = xml_body(call)
     if body.strip():
         root = parse_xml(body)
+        if etree.QName(root).localname != "CreateBucketConfiguration":
+            raise MalformedXML()
         region = text_of(root, "LocationConstraint") or ""
-        if region and not _REGION.match(region):
+        if region and not REGION.match(region):
             raise InvalidLocationConstraint(LocationConstraint=region)
     await objects.create_bucket(call.identity, call.bucket, region, call.headers)
     reply_empty(call, headers={"Location": "/" + call.bucket})
@@ -356,6 +360,8 @@ async def delete_objects(objects, call):
             raise MalformedXML("Each Object needs a Key.")
         try:
             removed = await objects.delete_object(call.identity, call.bucket, key, version_id or None)
+        except NoSuchBucket:
+            raise
         except AwsError as e:
             results.append(S3.Error(S3.Key(key), S3.Code(e.code), S3.Message(e.message)))
             continue

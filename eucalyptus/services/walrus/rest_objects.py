@@ -19,11 +19,13 @@ from zope.interface import implementer
 from eucalyptus.services.walrus.call import reply_empty, reply_xml, xml_body
 from eucalyptus.services.walrus.errors import (
     InvalidArgument,
+    InvalidPartNumber,
     InvalidRange,
     InvalidRequest,
     MalformedXML,
     MethodNotAllowed,
     NoSuchKey,
+    NotImplemented,
     NotModified,
     PreconditionFailed,
 )
@@ -43,6 +45,11 @@ __all__ = [
     "complete_upload",
     "abort_upload",
     "list_parts",
+    "CONTENT_HEADERS",
+    "content_headers",
+    "user_metadata",
+    "parse_range",
+    "check_conditions",
 ]
 
 CONTENT_HEADERS = ("content-type", "content-encoding", "content-disposition", "cache-control", "expires", "content-language")
@@ -101,7 +108,7 @@ def _version_headers(version):
     return headers
 
 
-def _check_conditions(call, version, prefix="", modified_error=NotModified):
+def check_conditions(call, version, prefix="", modified_error=NotModified):
     """
     S3's conditional headers (C{If-Match}, ...; with C{prefix}
     C{x-amz-copy-source-} for a copy's source).
@@ -221,12 +228,14 @@ def _object_headers(call, version):
 async def get_object(objects, call, send=True):
     version = await _described(objects, call)
     try:
-        _check_conditions(call, version)
+        check_conditions(call, version)
     except NotModified:
         call.request.setHeader("ETag", f'"{version.etag}"')
         raise
     headers = _object_headers(call, version)
-    span = parse_range(call.header("range"), version.size)
+    span = _part_span(call, version, headers)
+    if span is None:
+        span = parse_range(call.header("range"), version.size)
     status = 200
     start, end = 0, version.size
     if span is not None:
@@ -243,11 +252,52 @@ async def get_object(objects, call, send=True):
     await sender.done
 
 
+def _part_span(call, version, headers):
+    """
+    The C{[start, end)} of the part a C{?partNumber=} GET or HEAD asks for
+    (a single PUT is one part), or C{None} without one (or for an empty
+    object, which has no bytes to name).  Sets
+    C{x-amz-mp-parts-count} for a multipart object.
+
+    @raise InvalidRequest: with a C{Range} too.
+    @raise InvalidArgument: not a part number.
+    @raise InvalidPartNumber: past the object's last part.
+    """
+    text = call.arg("partNumber")
+    if text is None:
+        return None
+    if call.header("range") is not None:
+        raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
+    number = _part_number(call)
+    sizes = version.parts or (version.size,)
+    if version.parts:
+        headers["x-amz-mp-parts-count"] = str(len(sizes))
+    if number > len(sizes):
+        raise InvalidPartNumber(PartNumberRequested=text, ActualPartCount=str(len(sizes)))
+    if version.size == 0:
+        return None
+    start = sum(sizes[: number - 1])
+    return start, start + sizes[number - 1]
+
+
 async def head_object(objects, call):
     await get_object(objects, call, send=False)
 
 
+def _refuse_conditional_write(call):
+    """
+    @raise NotImplemented: the write is conditional (C{If-Match},
+        C{If-None-Match}); Walrus cannot make the check and the write one
+        atomic step, and ignoring the condition would break the lock a
+        client builds on it.
+    """
+    for name in ("if-match", "if-none-match"):
+        if call.header(name) is not None:
+            raise NotImplemented(f"Walrus does not implement conditional writes ({name}).", Header=name)
+
+
 async def put_object(objects, call):
+    _refuse_conditional_write(call)
     if call.header("x-amz-copy-source") is not None:
         await copy_object(objects, call)
         return
@@ -273,7 +323,7 @@ def _copy_source(call):
 async def _source_version(objects, call):
     bucket, key, version_id = _copy_source(call)
     source = await objects.get_object(call.identity, bucket, key, version_id)
-    _check_conditions(call, source, "x-amz-copy-source-", PreconditionFailed)
+    check_conditions(call, source, "x-amz-copy-source-", PreconditionFailed)
     return source
 
 
@@ -379,6 +429,7 @@ def _copy_range(text, size):
 
 
 async def complete_upload(objects, call):
+    _refuse_conditional_write(call)
     root = parse_xml(xml_body(call))
     if etree.QName(root).localname != "CompleteMultipartUpload":
         raise MalformedXML()

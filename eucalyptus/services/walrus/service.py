@@ -19,6 +19,7 @@ from eucalyptus.services.walrus.body import StreamingRequest, StreamingSite
 from eucalyptus.services.walrus.identities import Identities
 from eucalyptus.services.walrus.operations import ObjectOperations, WalrusOperations
 from eucalyptus.services.walrus.rest import WalrusResource
+from eucalyptus.services.walrus.soap import S3SoapResource
 from eucalyptus.services.walrus.store import LocalObjectStore
 from eucalyptus.soap.resource import SoapResource
 from eucalyptus.wsdl import SERVICE_NAMES, make_application
@@ -80,18 +81,21 @@ def make_service(settings, root=None, keystore=None, site=None):
     keystore = keystore or KeyStore(config.keys_dir)
     store = LocalObjectStore(config.storage_dir)
     identities = Identities(AccountStore(config.database_url))
-    objects = ObjectOperations(store, identities.name_of)
+    objects = ObjectOperations(store, identities)
     operations = WalrusOperations(config, endpoint_url(settings["WALRUS_HOST"], config.port, PATH))
     endpoint = soap_endpoint(config, keystore, "walrus", operations, make_application("walrus"), SERVICE_NAMES["walrus"])
     soap = SoapResource(endpoint)
+    s3soap = S3SoapResource(objects, identities)
     walrus = WalrusService(store)
     walrus.operations, walrus.objects = operations, objects
-    walrus.resource = WalrusResource(objects, identities, soap, config.domains, prefix=b"/" + PATH.encode("ascii"))
+    walrus.resource = WalrusResource(
+        objects, identities, soap, config.domains, prefix=b"/" + PATH.encode("ascii"), s3soap=s3soap
+    )
     own_site = StreamingSite(walrus.resource, config.max_body, store.spool)
     listen = f"tcp:{config.port}:interface={config.listen_address}"
     strports.service(listen, own_site).setServiceParent(walrus)
     if root is not None:
-        mount(root, PATH, WalrusResource(objects, identities, soap, ()))
+        mount(root, PATH, WalrusResource(objects, identities, soap, (), s3soap=s3soap))
     if site is not None:
         site.requestFactory = StreamingRequest
         site.spool_factory = store.spool

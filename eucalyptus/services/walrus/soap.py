@@ -55,10 +55,10 @@ from eucalyptus.services.walrus.errors import (
     NotModified,
     PreconditionFailed,
 )
-from eucalyptus.services.walrus.rest_buckets import _REGION
+from eucalyptus.services.walrus.rest_buckets import REGION
 from eucalyptus.services.walrus.rest_objects import (
     CONTENT_HEADERS,
-    _check_conditions,
+    check_conditions,
     content_headers,
     parse_range,
     user_metadata,
@@ -361,7 +361,7 @@ class _Headers:
     """
     Request headers made from SOAP fields, for the REST helpers that read a
     call's headers (C{content_headers}, C{user_metadata},
-    C{_check_conditions}).
+    C{check_conditions}).
     """
 
     def __init__(self, headers):
@@ -508,7 +508,7 @@ async def create_bucket(call, request):
     CreateBucket, with the request's ACL and region.
     """
     region = request.LocationConstraint or ""
-    if region and not _REGION.match(region):
+    if region and not REGION.match(region):
         raise InvalidLocationConstraint(LocationConstraint=region)
     await call.objects.create_bucket(call.identity, request.Bucket, region, _acl_headers(call.element))
     return t.CreateBucketResponseType(CreateBucketResponse=t.CreateBucketResult(BucketName=request.Bucket))
@@ -628,7 +628,7 @@ async def _get_object(call, request, extended):
             conditions = _condition_headers(
                 "", request.IfMatch, request.IfNoneMatch, request.IfModifiedSince, request.IfUnmodifiedSince
             )
-            _check_conditions(conditions, version)
+            check_conditions(conditions, version)
         except (PreconditionFailed, NotModified):
             if not request.ReturnCompleteObjectOnConditionFailure:
                 raise
@@ -680,7 +680,7 @@ async def copy_object(call, request):
         "x-amz-copy-source-", request.CopySourceIfMatch, request.CopySourceIfNoneMatch,
         request.CopySourceIfModifiedSince, request.CopySourceIfUnmodifiedSince,
     )  # fmt: skip
-    _check_conditions(conditions, source, "x-amz-copy-source-", PreconditionFailed)
+    check_conditions(conditions, source, "x-amz-copy-source-", PreconditionFailed)
     if (request.MetadataDirective or "COPY") == "COPY":
         headers, metadata = source.headers, source.metadata
         same = (source.bucket, source.key) == (request.DestinationBucket, request.DestinationKey)

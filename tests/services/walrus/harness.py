@@ -60,21 +60,10 @@ def _account_template():
     return _TEMPLATE[0]
 
 
-_MEMORY = "/dev/shm"
-
-
 def _scratch_directory(testcase):
     """
-    A directory for one Walrus, removed after the test: in memory when the
-    machine has a writable C{/dev/shm}, because the store fsyncs every
-    change and makes 256 data directories when it starts, which on disk
-    cost more than the tests themselves (and trial deletes them again at
-    its next start).  Durability is the crash tests' subject, not these.
+    A directory for one Walrus, on disk like a real one.
     """
-    if os.path.isdir(_MEMORY) and os.access(_MEMORY, os.W_OK):
-        root = tempfile.mkdtemp(prefix="walrus-", dir=_MEMORY)
-        testcase.addCleanup(shutil.rmtree, root, True)
-        return root
     root = os.path.abspath(testcase.mktemp())
     os.makedirs(root)
     return root
@@ -118,7 +107,7 @@ class LiveWalrus:
         yield self.store.start()
         self.testcase.addCleanup(self.store.stop)
         identities = Identities(self.accounts)
-        self.objects = ObjectOperations(self.store, identities.name_of)
+        self.objects = ObjectOperations(self.store, identities)
         self.s3soap = S3SoapResource(self.objects, identities)
         resource = WalrusResource(self.objects, identities, None, ("localhost",), prefix=PREFIX, s3soap=self.s3soap)
         site = StreamingSite(resource, 10 << 20, self.store.spool)

@@ -1,8 +1,9 @@
 """
 Walrus through boto3, the way users reach it: a live daemon-like site on
 loopback, real signatures, real store.  This module covers buckets; objects,
-multipart uploads, versioning, ACLs, errors and authentication have their own
-C{test_boto3_*} modules.
+listings, multipart uploads, versioning, ACLs, CORS, errors and
+authentication have their own C{test_boto3_*} modules, and
+C{test_properties} checks keys, metadata and paging with Hypothesis.
 """
 
 import hashlib

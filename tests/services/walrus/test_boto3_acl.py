@@ -308,10 +308,6 @@ class GrantTests(AclTestCase):
         acl = yield in_thread(self.s3.get_object_acl, Bucket="acl", Key="secret")
         self.assertEqual([g["Grantee"].get("DisplayName") for g in acl["Grants"]], ["bob"])
 
-    test_grantee_display_name.todo = (
-        "Identities.name_of only knows accounts that have authenticated since start; "
-        "AccountStore has no lookup by account id"
-    )
 
     def test_unknown_account_grantee(self):
         """
@@ -321,7 +317,6 @@ class GrantTests(AclTestCase):
             "InvalidArgument", 400, self.s3.put_object_acl, Bucket="acl", Key="secret", GrantRead='id="000000000000"'
         )
 
-    test_unknown_account_grantee.todo = "grants are not checked against the account store (no lookup by account id)"
 
 
 class DeniedTests(AclTestCase):

@@ -17,6 +17,7 @@ import botocore.auth
 from botocore.config import Config
 from twisted.internet import defer
 
+from eucalyptus.services.walrus.body import MEMORY_LIMIT
 from tests.services.walrus.harness import WalrusTestCase, in_thread
 
 
@@ -67,6 +68,25 @@ class PresignedTests(WalrusTestCase):
             status, headers, body = yield in_thread(fetch, url)
             self.assertEqual((status, body), (200, b"quarterly"), version)
             self.assertIn("x-amz-request-id", headers)
+
+    @defer.inlineCallbacks
+    def test_get_with_overrides(self):
+        """
+        Signed response-* overrides (a download link naming the file) and
+        subresources (C{?acl}) work with SigV4 and SigV2.
+        """
+        for version in ("s3v4", "s3"):
+            signer = self.signer(version)
+            params = {"Bucket": "shared", "Key": "report 1.txt", "ResponseContentDisposition": 'attachment; filename="r 1.txt"', "ResponseContentType": "text/plain"}
+            url = signer.generate_presigned_url("get_object", Params=params)
+            status, headers, body = yield in_thread(fetch, url)
+            self.assertEqual((status, body), (200, b"quarterly"), version)
+            self.assertEqual(headers["content-disposition"], 'attachment; filename="r 1.txt"')
+            self.assertEqual(headers["content-type"], "text/plain")
+            url = signer.generate_presigned_url("get_object_acl", Params={"Bucket": "shared", "Key": "report 1.txt"})
+            status, _, body = yield in_thread(fetch, url)
+            self.assertEqual(status, 200, (version, body))
+            self.assertIn(b"AccessControlPolicy", body)
 
     @defer.inlineCallbacks
     def test_put(self):
@@ -313,7 +333,7 @@ class AwsChunkedTests(WalrusTestCase):
         A chunked PutObject with a CRC32 trailer is stored as sent, small
         and spooled.
         """
-        for size in (11, 3 << 20):
+        for size in (11, MEMORY_LIMIT + 1):
             data = os.urandom(size)
             put = yield in_thread(self.s3.put_object, Bucket="chunks", Key="k", Body=data)
             self.assertEqual(put["ETag"], '"%s"' % hashlib.md5(data).hexdigest())

@@ -220,12 +220,13 @@ class MalformedDocumentTests(WalrusTestCase):
     @defer.inlineCallbacks
     def test_oversized_document(self):
         """
-        A configuration document over 1 MiB (spooled, not kept) is
-        MalformedXML.
+        A configuration document over 1 MiB is MalformedXML, whether the body
+        was kept in memory or spooled (never cut short and parsed).
         """
-        body = b"<Delete>" + b"<Object><Key>k</Key></Object>" * 40000 + b"</Delete>"
-        self.assertGreater(len(body), 1 << 20)
-        yield self.send("delete_objects", body, "MalformedXML", Bucket="docs", Delete={"Objects": [{"Key": "k"}]})
+        for count in (40000, 120000):
+            body = b"<Delete>" + b"<Object><Key>k</Key></Object>" * count + b"</Delete>"
+            self.assertGreater(len(body), 1 << 20)
+            yield self.send("delete_objects", body, "MalformedXML", Bucket="docs", Delete={"Objects": [{"Key": "k"}]})
 
     @defer.inlineCallbacks
     def test_create_bucket(self):
@@ -236,6 +237,7 @@ class MalformedDocumentTests(WalrusTestCase):
         kwargs = {"Bucket": "newer", "CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}}
         yield self.send("create_bucket", b"<CreateBucketConfiguration>", "MalformedXML", **kwargs)
         yield self.send("create_bucket", LAUGHS, "MalformedXML", **kwargs)
+        yield self.send("create_bucket", b"<Other><LocationConstraint>x</LocationConstraint></Other>", "MalformedXML", **kwargs)
         yield self.assert_error(
             "InvalidLocationConstraint",
             400,

@@ -86,6 +86,18 @@ class MultipartUploadTests(MultipartTestCase):
         uploads = yield in_thread(self.s3.list_multipart_uploads, Bucket="parts")
         self.assertNotIn("Uploads", uploads)
 
+        def read_part(number):
+            got = self.s3.get_object(Bucket="parts", Key="big", PartNumber=number)
+            return got, got["Body"].read()
+
+        second, data = yield in_thread(read_part, 2)
+        self.assertTrue(data == bodies[1])
+        self.assertEqual((second["PartsCount"], second["ContentRange"]), (3, "bytes %d-%d/%d" % (5 * MIB, 10 * MIB - 1, 10 * MIB + 1)))
+        head = yield in_thread(self.s3.head_object, Bucket="parts", Key="big", PartNumber=3)
+        self.assertEqual((head["ContentLength"], head["PartsCount"]), (1, 3))
+        yield self.assert_error("InvalidPartNumber", 416, self.s3.get_object, Bucket="parts", Key="big", PartNumber=4)
+        yield self.assert_error("InvalidRequest", 400, self.s3.get_object, Bucket="parts", Key="big", PartNumber=1, Range="bytes=0-1")
+
     @defer.inlineCallbacks
     def test_single_small_part(self):
         """
@@ -94,6 +106,31 @@ class MultipartUploadTests(MultipartTestCase):
         answer = yield self.part(1, b"tiny")
         done = yield self.complete([{"PartNumber": 1, "ETag": answer["ETag"]}])
         self.assertEqual(done["ETag"], multipart_etag(b"tiny"))
+
+    @defer.inlineCallbacks
+    def test_part_number_of_single_put(self):
+        """
+        Part 1 of an object made by one PUT is all of it, as a 206 range;
+        part 2 is InvalidPartNumber.
+        """
+        yield in_thread(self.s3.put_object, Bucket="parts", Key="single", Body=b"0123456789")
+        got = yield in_thread(self.s3.get_object, Bucket="parts", Key="single", PartNumber=1)
+        body = yield in_thread(got["Body"].read)
+        self.assertEqual((body, got["ContentRange"], got["ResponseMetadata"]["HTTPStatusCode"]), (b"0123456789", "bytes 0-9/10", 206))
+        self.assertNotIn("PartsCount", got)
+        yield self.assert_error("InvalidPartNumber", 416, self.s3.get_object, Bucket="parts", Key="single", PartNumber=2)
+
+    @defer.inlineCallbacks
+    def test_conditional_complete_refused(self):
+        """
+        A conditional CompleteMultipartUpload (If-None-Match) is refused with
+        NotImplemented rather than completed without the check.
+        """
+        answer = yield self.part(1, b"tiny")
+        yield self.assert_fails(
+            "NotImplemented", 501, self.complete([{"PartNumber": 1, "ETag": answer["ETag"]}], IfNoneMatch="*")
+        )
+        yield self.assert_error("NoSuchKey", 404, self.s3.get_object, Bucket="parts", Key="big")
 
     @defer.inlineCallbacks
     def test_part_replaced(self):

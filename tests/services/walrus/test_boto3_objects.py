@@ -10,6 +10,7 @@ import os
 
 from twisted.internet import defer
 
+from eucalyptus.services.walrus.body import MEMORY_LIMIT
 from tests.services.walrus.harness import WalrusTestCase, in_thread
 
 
@@ -156,6 +157,18 @@ class PutGetTests(ObjectTestCase):
         _, body = yield self.get(Key="file")
         self.assertEqual(body, b"from a file" * 1000)
 
+    @defer.inlineCallbacks
+    def test_conditional_write_refused(self):
+        """
+        A conditional PUT (If-None-Match: *, If-Match) is refused with
+        NotImplemented, not carried out without its check, and the object
+        is unchanged.
+        """
+        yield self.assert_error("NotImplemented", 501, self.s3.put_object, Bucket="box", Key="hello", Body=b"new", IfNoneMatch="*")
+        yield self.assert_error("NotImplemented", 501, self.s3.put_object, Bucket="box", Key="hello", Body=b"new", IfMatch=self.put["ETag"])
+        _, body = yield self.get(Key="hello")
+        self.assertEqual(body, self.body)
+
     def test_missing_key(self):
         """
         GET of a missing key is NoSuchKey, 404.
@@ -213,7 +226,7 @@ class DigestTests(ObjectTestCase):
         BadDigest for a body large enough to be spooled, and the old version
         stays.
         """
-        data = b"z" * (2 << 20)
+        data = b"z" * (MEMORY_LIMIT + 1)
         yield self.assert_error(
             "BadDigest", 400, self.s3.put_object, Bucket="box", Key="hello", Body=data, ContentMD5=b64md5(b"abd")
         )
@@ -259,7 +272,7 @@ class DigestTests(ObjectTestCase):
         The checksum of a body large enough to be spooled is checked as it
         arrives: right is stored (and echoed), wrong is BadDigest.
         """
-        data = os.urandom(2 << 20)
+        data = os.urandom(MEMORY_LIMIT + 1)
         put = yield in_thread(self.s3.put_object, Bucket="box", Key="big", Body=data, ChecksumAlgorithm="SHA1")
         self.assertEqual(put["ChecksumSHA1"], base64.b64encode(hashlib.sha1(data).digest()).decode())
         yield self.assert_error(
@@ -562,6 +575,12 @@ class DeleteTests(ObjectTestCase):
         self.assertNotIn("Errors", result)
         listing = yield in_thread(self.s3.list_objects_v2, Bucket="box")
         self.assertEqual(listing["KeyCount"], 0)
+
+    def test_delete_objects_missing_bucket(self):
+        """
+        DeleteObjects in a missing bucket fails as a whole with NoSuchBucket.
+        """
+        return self.assert_error("NoSuchBucket", 404, self.s3.delete_objects, Bucket="no-bucket", Delete={"Objects": [{"Key": "k"}]})
 
     @defer.inlineCallbacks
     def test_delete_objects_quiet(self):

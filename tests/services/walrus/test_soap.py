@@ -342,7 +342,7 @@ class S3SoapResourceTests(SynchronousTestCase):
         self.alice, self.bob = _key("alice"), _key("bob")
         accounts = _Accounts(self.alice, self.bob, _key("carol", status="Inactive"))
         identities = Identities(accounts, clock=self.clock.seconds, lookup=lambda f, *a: defer.succeed(f(*a)))
-        objects = ObjectOperations(store, identities.name_of, clock=self.clock.seconds)
+        objects = ObjectOperations(store, identities, clock=self.clock.seconds)
         self.resource = S3SoapResource(
             objects, identities, clock=self.clock.seconds, in_thread=lambda f, *a: defer.maybeDeferred(f, *a)
         )

@@ -590,6 +590,7 @@ class RestartTests(_StoreMixin, SynchronousTestCase):
         self.result(self.store.stop())
         orphan = self.store.blobs.path("ab" + "0" * 30)
         tmp = os.path.join(self.store.blobs.tmp, "half-written")
+        os.makedirs(os.path.dirname(orphan), exist_ok=True)
         for path in (orphan, tmp):
             with open(path, "wb") as f:
                 f.write(b"junk")
