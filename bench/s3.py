@@ -3,7 +3,7 @@ Walrus against moto_server and a null HTTP sink, in one run (issue 3 part 8).
 
     .venv/bin/python bench/s3.py [--quick] [--workloads abc] [--servers walrus,moto,null]
                                  [--repeat 3] [--duration 5] [--processes 4] [--concurrency 16]
-                                 [--quiet-wait 60] [--profile DIR] [--json FILE]
+                                 [--quiet-wait 30] [--profile DIR] [--json FILE]
 
 Three servers run side by side as real processes on 127.0.0.1:
 
@@ -492,9 +492,10 @@ def _cell(value, fmt="{:.1f}"):
 
 def _table(title, columns, rows):
     width = max(len(r[0]) for r in rows) + 2
-    lines = [title, " " * width + "".join(f"{c:>14}" for c in columns)]
+    cell = max([14] + [len(str(c)) + 2 for r in rows for c in r[1:]] + [len(c) + 2 for c in columns])
+    lines = [title, " " * width + "".join(f"{c:>{cell}}" for c in columns)]
     for label, *cells in rows:
-        lines.append(f"{label:<{width}}" + "".join(f"{c:>14}" for c in cells))
+        lines.append(f"{label:<{width}}" + "".join(f"{c:>{cell}}" for c in cells))
     return "\n".join(lines)
 
 
@@ -536,6 +537,11 @@ def _report_a(a, names):
     return out
 
 
+def _per_op(b, name, op):
+    cores, ops = _get(b, name, op, "server_cores"), _get(b, name, op, "ops")
+    return cores * 1000 / ops if cores is not None and ops else None
+
+
 def _report_b(b, names):
     rows = []
     for op in ("put", "get"):
@@ -547,6 +553,7 @@ def _report_b(b, names):
             (f"{up} p99 ms", *[_cell(_get(b, n, op, "p99_ms"), "{:.2f}") for n in names]),
             (f"{up} failed", *failed),
             (f"{up} server CPU (cores)", *[_cell(_get(b, n, op, "server_cores"), "{:.2f}") for n in names]),
+            (f"{up} server CPU ms/op", *[_cell(_per_op(b, n, op), "{:.3f}") for n in names]),
             (f"{up} client CPU (cores)", *[_cell(_get(b, n, op, "client_cores"), "{:.2f}") for n in names]),
             (f"{up} other CPU (cores)", *[_cell(_get(b, n, op, "other_cores"), "{:.2f}") for n in names]),
         ]
@@ -639,9 +646,9 @@ def parse_args(argv):
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--processes", type=int, default=4, help="load-generator processes (default 4)")
     parser.add_argument("--keys", type=int, default=64, help="presigned keys per connection (default 64)")
-    parser.add_argument("--quiet-wait", type=float, default=60.0,
+    parser.add_argument("--quiet-wait", type=float, default=30.0,
                         help="before each measurement, wait up to this many seconds for the rest of the machine "
-                             "to use under 0.2 cores and 20 MiB/s of disk (default 60; 0: do not wait)")  # fmt: skip
+                             "to use under 0.2 cores and 20 MiB/s of disk (default 30; 0: do not wait)")  # fmt: skip
     parser.add_argument("--dir", help="where the temporary directory goes (Walrus data and the raw-disk file)")
     parser.add_argument("--profile", metavar="DIR", help="repeat (b) on Walrus under py-spy, raw stacks in DIR")
     parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")

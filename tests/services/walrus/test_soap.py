@@ -22,7 +22,7 @@ from twisted.web.test.requesthelper import DummyRequest
 
 from eucalyptus.accounts import AccessKey
 from eucalyptus.errors import ClientError, InternalError, RequestTimeTooSkewed, SignatureDoesNotMatch
-from eucalyptus.services.walrus import soap
+from eucalyptus.services.walrus import soap, soap_operations
 from eucalyptus.services.walrus.body import SpoolSink
 from eucalyptus.services.walrus.errors import MalformedACLError, NoSuchBucket
 from eucalyptus.services.walrus.identities import Identities
@@ -253,7 +253,7 @@ class AclConversionTests(SynchronousTestCase):
             _grant("AmazonCustomerByEmail", "READ", EmailAddress="a@example.com"),
         )
         self.assertEqual(
-            soap._acl_headers(request),
+            soap_operations._acl_headers(request),
             {
                 "x-amz-grant-full-control": 'id="123"',
                 "x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers", emailAddress="a@example.com"',
@@ -264,15 +264,15 @@ class AclConversionTests(SynchronousTestCase):
         """
         Without an C{AccessControlList}, no headers: the default (private).
         """
-        self.assertEqual(soap._acl_headers(etree.Element(s3("CreateBucket"))), {})
+        self.assertEqual(soap_operations._acl_headers(etree.Element(s3("CreateBucket"))), {})
 
     def test_foreign_type(self):
         """
         A grantee type outside the S3 namespace is C{MalformedACLError}.
         """
         request = _acl_request("SetBucketAccessControlPolicy", _grant("CanonicalUser", "READ", "o", "urn:other", ID="1"))
-        self.assertRaises(MalformedACLError, soap._acl_headers, request)
-        self.assertRaises(MalformedACLError, soap._policy_document, request)
+        self.assertRaises(MalformedACLError, soap_operations._acl_headers, request)
+        self.assertRaises(MalformedACLError, soap_operations._policy_document, request)
 
     def test_policy_document(self):
         """
@@ -285,7 +285,7 @@ class AclConversionTests(SynchronousTestCase):
             '<AccessControlList><Grant><Grantee xsi:type="t:Group"><URI>u</URI></Grantee>'
             "<Permission>READ</Permission></Grant></AccessControlList></SetBucketAccessControlPolicy>"
         )
-        policy = etree.fromstring(soap._policy_document(request))
+        policy = etree.fromstring(soap_operations._policy_document(request))
         self.assertEqual(policy.tag, s3("AccessControlPolicy"))
         grantee = policy.find(f"{s3('AccessControlList')}/{s3('Grant')}/{s3('Grantee')}")
         self.assertEqual(grantee.get(f"{{{XSI}}}type"), "Group")
@@ -529,7 +529,7 @@ class S3SoapResourceTests(SynchronousTestCase):
         """
         self.call("CreateBucket", ("Bucket", "bkt"))
         self.put("k", b"0123456789")
-        self.patch(soap, "MAX_INLINE_DATA", 4)
+        self.patch(soap_operations, "MAX_INLINE_DATA", 4)
         flags = [("GetMetadata", "true"), ("GetData", "true"), ("InlineData", "true")]
         code, _ = self.fault("GetObject", ("Bucket", "bkt"), ("Key", "k"), *flags)
         self.assertEqual(code, "soapenv:Client.InlineDataTooLargeError")
