@@ -4,7 +4,8 @@ Request bodies that go straight into the object store.
 
 Twisted reads a request's whole body before it dispatches the request.  For
 S3 that body can be 5 GiB, so a L{StreamingRequest} on a site that has a
-C{spool_factory} sends any body larger than L{MEMORY_LIMIT} (or of unknown
+C{spool_factory} (called as C{spool_factory(sha256=...)}, like
+L{eucalyptus.services.walrus.interfaces.IObjectStore.spool}) sends any body larger than L{MEMORY_LIMIT} (or of unknown
 length) into an L{eucalyptus.services.walrus.interfaces.ISpool} as it
 arrives: the data lands once, in the store's own temporary file, and the
 socket is paused while the spool's writer is behind, so memory stays flat.
@@ -12,6 +13,7 @@ Smaller bodies stay in memory, as Twisted keeps them.
 """
 
 import io
+import re
 
 from twisted.web.http_headers import Headers
 
@@ -20,12 +22,27 @@ from eucalyptus.security import awsauth
 from eucalyptus.services.walrus.checksums import BodyChecksum
 from eucalyptus.soap.resource import LimitedRequest, SoapSite
 
-__all__ = ["StreamingRequest", "StreamingSite", "SpoolSink", "header_dict", "MEMORY_LIMIT", "MAX_OBJECT_SIZE"]
+__all__ = [
+    "StreamingRequest", "StreamingSite", "SpoolSink", "header_dict", "needs_sha256", "MEMORY_LIMIT", "MAX_OBJECT_SIZE",
+]  # fmt: skip
 
 MEMORY_LIMIT = 2 << 20
 MAX_OBJECT_SIZE = 5 << 30
 _HIGH_WATER = 16 << 20
 _LOW_WATER = 4 << 20
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def needs_sha256(headers):
+    """
+    Whether a body's SHA-256 must be computed: only when the request
+    declares it in C{x-amz-content-sha256} (a SigV4 signature covers it).
+    An C{aws-chunked} body is checked chunk by chunk instead, and an
+    C{x-amz-checksum-sha256} has its own hash.
+
+    @param headers: lower-case header names to values.
+    """
+    return bool(_SHA256_HEX.fullmatch(headers.get("x-amz-content-sha256", "").strip()))
 
 
 def header_dict(request):
@@ -151,7 +168,7 @@ class StreamingRequest(LimitedRequest):
             return
         headers = header_dict(self)
         decoder = awsauth.chunked_decoder(awsauth.SignedRequest("", "", [], headers))
-        self.content = SpoolSink(factory(), self.channel.transport, decoder)
+        self.content = SpoolSink(factory(sha256=needs_sha256(headers)), self.channel.transport, decoder)
         try:
             self.content.checksum = BodyChecksum.for_headers(headers)
         except AwsError as e:
@@ -175,3 +192,10 @@ class StreamingSite(SoapSite):
     def __init__(self, resource, max_body, spool_factory, **kwargs):
         SoapSite.__init__(self, resource, max_body, **kwargs)
         self.spool_factory = spool_factory
+
+    def log(self, request):
+        """
+        Write no access-log line per request: at thousands of requests a
+        second the daemon's log would cost more than the requests (S3
+        clients get the request id of every response instead).
+        """

@@ -3,16 +3,28 @@
 One S3 REST request as the handlers see it, and the ways to answer it.
 """
 
-import secrets
+import itertools
+import os
 from dataclasses import dataclass, field
 
 from eucalyptus.services.walrus.body import SpoolSink
-from eucalyptus.services.walrus.errors import MalformedXML, NotImplemented
+from eucalyptus.services.walrus.errors import MalformedXML, Unimplemented
 from eucalyptus.services.walrus.s3xml import to_bytes
 
-__all__ = ["S3Call", "reply_xml", "reply_empty", "common_headers", "xml_body", "not_implemented", "MAX_XML_BODY"]
+__all__ = ["S3Call", "new_request_id", "reply_xml", "reply_empty", "common_headers", "xml_body", "not_implemented", "MAX_XML_BODY"]
 
 MAX_XML_BODY = 1 << 20
+
+# Request ids: a random start, then counting (unique within a process
+# without a system call per request).
+_request_ids = itertools.count(int.from_bytes(os.urandom(6), "big") << 16)
+
+
+def new_request_id():
+    """
+    A new request id: 16 upper-case hex digits, as S3's look.
+    """
+    return f"{next(_request_ids) & ((1 << 64) - 1):016X}"
 
 
 @dataclass
@@ -39,7 +51,7 @@ class S3Call:
     headers: dict
     resource: str
     signed: object = None
-    request_id: str = field(default_factory=lambda: secrets.token_hex(8).upper())
+    request_id: str = field(default_factory=new_request_id)
     identity: object = None
     auth: object = None
 
@@ -110,4 +122,4 @@ async def not_implemented(objects, call):
     """
     A subresource Walrus does not offer.
     """
-    raise NotImplemented(f"Walrus does not implement {call.method} ?{'&'.join(call.query)} on a {call.level}.")
+    raise Unimplemented(f"Walrus does not implement {call.method} ?{'&'.join(call.query)} on a {call.level}.")

@@ -12,7 +12,7 @@ The database is in WAL mode with C{synchronous=FULL}: a commit is on disk when
 its Deferred fires, and every read started later sees it.
 
 The module functions are the SQL the store's transaction functions are made
-of.  Keys are C{TEXT} in the C{BINARY} collation, which compares UTF-8 bytes:
+of (the listings are in L{eucalyptus.services.walrus.listing}).  Keys are C{TEXT} in the C{BINARY} collation, which compares UTF-8 bytes:
 S3's order.  A version's data is C{blobs}, a JSON list of
 C{[blob_id, size, md5 hex]} in order (a multipart object lists its parts'
 blobs, so completing an upload copies nothing).
@@ -27,15 +27,14 @@ from twisted.internet.defer import Deferred, fail, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from eucalyptus.services.walrus.blobs import Workers
-from eucalyptus.services.walrus.interfaces import Bucket, Listing, ObjectVersion, Part, Upload, UploadListing, VersionListing
+from eucalyptus.services.walrus.interfaces import Bucket, ObjectVersion, Part, Upload
+from eucalyptus.services.walrus.threads import Workers
 
 __all__ = [
-    "Catalog", "SCHEMA", "successor", "referenced_blobs",
+    "Catalog", "SCHEMA", "referenced_blobs", "version_of", "upload_of",
     "bucket", "buckets", "insert_bucket", "update_bucket", "delete_bucket", "has_versions",
     "seq_of", "version", "add_version", "remove_version", "set_version_acl",
-    "insert_upload", "upload", "delete_upload", "bucket_uploads", "put_part", "parts",
-    "list_objects", "list_versions", "list_uploads", "list_parts",
+    "insert_upload", "upload", "delete_upload", "bucket_uploads", "put_part", "parts", "list_parts",
 ]  # fmt: skip
 
 SCHEMA = """
@@ -257,82 +256,6 @@ class Catalog:
             self._local.conn = None
 
 
-def successor(prefix):
-    """
-    The least string greater than every string that starts with C{prefix},
-    in code point order (which is UTF-8 byte order).
-
-    @return: a C{str}, or C{None} when there is none.
-    """
-    chars = list(prefix)
-    while chars:
-        last = ord(chars.pop()) + 1
-        if last <= 0x10FFFF:
-            return "".join(chars) + chr(0xE000 if last == 0xD800 else last)
-    return None
-
-
-def _start(prefix, delimiter, marker):
-    """
-    Where a listing after C{marker} begins: C{(lower, inclusive)}.  A marker
-    that is a common prefix (as a truncated page returns) skips every key
-    under it.
-    """
-    if not marker or marker < prefix:
-        return prefix, True
-    if delimiter and marker.startswith(prefix):
-        at = marker.find(delimiter, len(prefix))
-        if at >= 0 and at + len(delimiter) == len(marker):
-            return successor(marker), True
-    return marker, False
-
-
-def _walk(fetch, prefix, delimiter, lower, inclusive, limit, items=()):
-    """
-    Collect up to C{limit} entries, rolling keys up into common prefixes;
-    after each common prefix seek past it in the index.
-
-    @param fetch: C{fetch(lower, inclusive, upper, n)} returns a cursor
-        over up to C{n} rows ordered by key with C{lower <= key} (C{<} unless inclusive)
-        and C{key < upper} (unless C{upper} is C{None}).
-    @return: C{(items, truncated)}; an item is C{(key, row)} or
-        C{(common_prefix, None)}.
-    """
-    items = list(items)
-    upper = successor(prefix) if prefix else None
-    while lower is not None:
-        rows = fetch(lower, inclusive, upper, limit - len(items) + 1)
-        lower = None
-        try:
-            for row in rows:
-                if len(items) >= limit:
-                    return items, True
-                key = row["key"]
-                at = key.find(delimiter, len(prefix)) if delimiter else -1
-                if at < 0:
-                    items.append((key, row))
-                else:
-                    common = key[: at + len(delimiter)]
-                    items.append((common, None))
-                    lower, inclusive = successor(common), True
-                    break
-        finally:
-            rows.close()
-    return items, False
-
-
-def _fetcher(conn, select, where, args, order):
-    def fetch(lower, inclusive, upper, n):
-        sql = f"{select} WHERE {where} AND key {'>=' if inclusive else '>'} ?"
-        params = [*args, lower]
-        if upper is not None:
-            sql += " AND key < ?"
-            params.append(upper)
-        return conn.execute(f"{sql} ORDER BY {order} LIMIT ?", [*params, n])
-
-    return fetch
-
-
 def _bucket(row):
     return Bucket(**{name: row[name] for name in ("name", "owner", "created", "region", "versioning", "acl", "cors")})
 
@@ -390,7 +313,7 @@ _VERSION_COLUMNS = ("bucket", "key", "version_id", "size", "etag", "last_modifie
 _UPLOAD_COLUMNS = ("upload_id", "bucket", "key", "initiated", "owner", "acl")
 
 
-def _version(row):
+def version_of(row):
     return ObjectVersion(
         **{name: row[name] for name in _VERSION_COLUMNS},
         is_latest=bool(row["is_latest"]),
@@ -412,7 +335,7 @@ def version(conn, bucket, key, version_id=None):
     else:
         sql, args = "bucket = ? AND key = ? AND version_id = ?", (bucket, key, version_id)
     row = conn.execute(f"SELECT * FROM versions WHERE {sql}", args).fetchone()
-    return None if row is None else _version(row)
+    return None if row is None else version_of(row)
 
 
 def seq_of(conn, table, **where):
@@ -470,7 +393,7 @@ def set_version_acl(conn, target, acl):
     )
 
 
-def _upload(row):
+def upload_of(row):
     return Upload(
         **{name: row[name] for name in _UPLOAD_COLUMNS},
         headers=json.loads(row["headers"]),
@@ -494,7 +417,7 @@ def upload(conn, upload_id):
     @return: the L{Upload} C{upload_id}, or C{None}.
     """
     row = conn.execute("SELECT * FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone()
-    return None if row is None else _upload(row)
+    return None if row is None else upload_of(row)
 
 
 def delete_upload(conn, upload_id):
@@ -553,79 +476,6 @@ def list_parts(conn, upload_id, marker, limit):
         (upload_id, marker, limit),
     )
     return [_part(row) for row in rows]
-
-
-def list_objects(conn, bucket, prefix, delimiter, marker, limit):
-    """
-    One page of ListObjects over the live newest versions.  @return: a
-    L{Listing}.
-    """
-    if limit <= 0:
-        return Listing([], [], False, None)
-    fetch = _fetcher(
-        conn, "SELECT * FROM versions", "bucket = ? AND is_latest = 1 AND delete_marker = 0", [bucket], "key"
-    )
-    items, truncated = _walk(fetch, prefix, delimiter, *_start(prefix, delimiter, marker), limit)
-    return Listing(
-        objects=[_version(row) for _, row in items if row is not None],
-        common_prefixes=[name for name, row in items if row is None],
-        is_truncated=truncated,
-        next_marker=items[-1][0] if truncated else None,
-    )
-
-
-def _resumed(conn, table, newest_first, bucket, prefix, delimiter, key_marker, seq, limit):
-    """
-    The entries of a listing of C{table} by key and age that resumes after
-    row C{seq} of C{key_marker} (C{None}: after all of C{key_marker}).
-
-    @return: C{(items, truncated)} as L{_walk}.
-    """
-    lower, inclusive = _start(prefix, delimiter, key_marker)
-    head = []
-    rolled_up = delimiter and key_marker.find(delimiter, len(prefix)) >= 0
-    if seq is not None and lower == key_marker and not rolled_up:
-        order = "seq < ? ORDER BY seq DESC" if newest_first else "seq > ? ORDER BY seq"
-        sql = f"SELECT * FROM {table} WHERE bucket = ? AND key = ? AND {order} LIMIT ?"
-        head = [(row["key"], row) for row in conn.execute(sql, (bucket, key_marker, seq, limit + 1))]
-        if len(head) > limit:
-            return head[:limit], True
-    order = "key, seq DESC" if newest_first else "key, seq"
-    fetch = _fetcher(conn, f"SELECT * FROM {table}", "bucket = ?", [bucket], order)
-    return _walk(fetch, prefix, delimiter, lower, inclusive, limit, head)
-
-
-def _markers(items, truncated, id_column):
-    if not truncated:
-        return None, None
-    name, row = items[-1]
-    return name, None if row is None else row[id_column]
-
-
-def list_versions(conn, bucket, prefix, delimiter, key_marker, seq, limit):
-    """
-    One page of ListObjectVersions: keys ascending, newest first, after
-    version C{seq} of C{key_marker}.  @return: a L{VersionListing}.
-    """
-    if limit <= 0:
-        return VersionListing([], [], False, None, None)
-    items, truncated = _resumed(conn, "versions", True, bucket, prefix, delimiter, key_marker, seq, limit)
-    versions = [_version(row) for _, row in items if row is not None]
-    common = [name for name, row in items if row is None]
-    return VersionListing(versions, common, truncated, *_markers(items, truncated, "version_id"))
-
-
-def list_uploads(conn, bucket, prefix, delimiter, key_marker, seq, limit):
-    """
-    One page of ListMultipartUploads: keys ascending, oldest upload first,
-    after upload C{seq} of C{key_marker}.  @return: an L{UploadListing}.
-    """
-    if limit <= 0:
-        return UploadListing([], [], False, None, None)
-    items, truncated = _resumed(conn, "uploads", False, bucket, prefix, delimiter, key_marker, seq, limit)
-    uploads = [_upload(row) for _, row in items if row is not None]
-    common = [name for name, row in items if row is None]
-    return UploadListing(uploads, common, truncated, *_markers(items, truncated, "upload_id"))
 
 
 def referenced_blobs(conn):

@@ -36,7 +36,7 @@ __all__ = [
     "NoSuchUpload",
     "NoSuchVersion",
     "NoSuchCORSConfiguration",
-    "NotImplemented",
+    "Unimplemented",
     "PreconditionFailed",
     "NotModified",
     "RequestTimeout",
@@ -319,7 +319,7 @@ class NoSuchCORSConfiguration(AwsError):
     message = 'The CORS configuration does not exist.'
 
 
-class NotImplemented(AwsError):
+class Unimplemented(AwsError):
     """
     A header you provided implies functionality that is not implemented.
     """

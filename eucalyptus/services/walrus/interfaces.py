@@ -177,11 +177,13 @@ class PartListing:
 class SpoolResult:
     """
     What a finished spool holds: its size and digests (hex).
+
+    @ivar sha256: C{None} when the spool was made with C{sha256=False}.
     """
 
     size: int
     md5: str
-    sha256: str
+    sha256: str | None
 
 
 class ISpool(Interface):
@@ -226,7 +228,8 @@ class IObjectStore(Interface):
     returns a Deferred and never blocks the reactor.  Errors are
     L{eucalyptus.errors.EucalyptusError} subclasses with the S3 code
     (C{NoSuchBucket}, C{NoSuchKey}, ...).  Every change is durable when its
-    Deferred fires: data fsynced before the metadata commits.
+    Deferred fires: data fsynced before the metadata commits.  Data a change
+    freed may stay on disk a moment longer; no version refers to it.
     """
 
     def start():
@@ -240,8 +243,10 @@ class IObjectStore(Interface):
         Finish pending writes and close.  @return: a Deferred.
         """
 
-    def spool():
+    def spool(sha256=True):
         """
+        @param sha256: whether the data's SHA-256 is needed (it costs CPU;
+            only a body whose signature declares it needs it).
         @return: a new L{ISpool} for data that will become an object or part.
         """
 
@@ -257,7 +262,8 @@ class IObjectStore(Interface):
     def get_bucket(name):
         """
         @raise NoSuchBucket: there is none.
-        @return: Deferred L{Bucket}.
+        @return: Deferred L{Bucket}, as of the last change any caller was
+            told of (or later).
         """
 
     def list_buckets(owner):
@@ -307,7 +313,9 @@ class IObjectStore(Interface):
 
         @return: Deferred of an open binary file-like object with C{read(n)}
             and C{close()}; reads block only on the page cache and stay
-            within the range.
+            within the range.  It may also have C{read_later(n)}, returning
+            a Deferred of the bytes read off the reactor thread, one call
+            after the other.
         """
 
     def delete_object(bucket, key, version_id=None, modified=None, owner=None):

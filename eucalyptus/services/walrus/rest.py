@@ -12,7 +12,6 @@ C{%2F}, C{//} and C{..} reach the store exactly as the client sent them.
 The handlers themselves are in L{eucalyptus.services.walrus.handlers}.
 """
 
-import secrets
 import time
 from urllib.parse import parse_qsl, unquote_to_bytes
 
@@ -27,7 +26,7 @@ from eucalyptus.security import awsauth
 from eucalyptus.services.walrus import cors
 from eucalyptus.services.walrus import rest_buckets, rest_objects
 from eucalyptus.services.walrus.body import header_dict
-from eucalyptus.services.walrus.call import S3Call, not_implemented, reply_empty
+from eucalyptus.services.walrus.call import S3Call, new_request_id, not_implemented, reply_empty
 from eucalyptus.services.walrus.errors import InvalidArgument, NotModified
 from eucalyptus.services.walrus.s3xml import error_document
 
@@ -186,7 +185,7 @@ class WalrusResource(Resource):
             if not request._disconnected:
                 request.loseConnection()
             return
-        request_id = call.request_id if call else secrets.token_hex(8).upper()
+        request_id = call.request_id if call else new_request_id()
         request.setResponseCode(error.http_status)
         request.setHeader("x-amz-request-id", request_id)
         request.setHeader("x-amz-id-2", request_id)

@@ -4,16 +4,18 @@ S3 REST handlers for objects: PUT, GET, HEAD, DELETE, copy, ACLs and
 multipart uploads.  Each handler is C{async (objects, call)}.
 
 Object bodies arrive in a spool (L{eucalyptus.services.walrus.upload}); GET
-streams the stored bytes out with a pull producer, so neither direction
-holds an object in memory.
+streams the stored bytes out with a push producer that reads a piece or two
+ahead on a storage thread, so neither direction holds an object in memory
+and no disk read runs on the reactor.
 """
 
 import re
+from collections import deque
 from urllib.parse import unquote
 
 from lxml import etree
 from twisted.internet import defer
-from twisted.internet.interfaces import IPullProducer
+from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
 
 from eucalyptus.services.walrus.call import reply_empty, reply_xml, xml_body
@@ -25,7 +27,7 @@ from eucalyptus.services.walrus.errors import (
     MalformedXML,
     MethodNotAllowed,
     NoSuchKey,
-    NotImplemented,
+    Unimplemented,
     NotModified,
     PreconditionFailed,
 )
@@ -61,7 +63,8 @@ _OVERRIDES = {
     "response-content-disposition": "content-disposition",
     "response-content-encoding": "content-encoding",
 }
-_READ_SIZE = 256 * 1024
+_READ_SIZE = 1 << 20
+_AHEAD = 2
 _COPY_RANGE = re.compile(r"^bytes=([0-9]+)-([0-9]+)$")
 _METADATA_LIMIT = 2048
 
@@ -159,33 +162,89 @@ def parse_range(text, size):
     return start, end
 
 
-@implementer(IPullProducer)
+@implementer(IPushProducer)
 class _Sender:
     """
-    Sends an open file to a request, one read per C{resumeProducing}.
+    Sends an open file to a request.  With a file that can C{read_later}
+    (a L{eucalyptus.services.walrus.blobs.BlobReader}) up to L{_AHEAD}
+    pieces are read ahead on the file's own thread while the reactor sends,
+    so a cold disk never stalls the reactor and memory stays bounded;
+    otherwise each piece is read when the transport wants more.
     """
 
     def __init__(self, file, request):
         self.file = file
         self.request = request
         self.done = defer.Deferred()
+        self._ready = deque()
+        self._reading = 0
+        self._paused = False
+        self._ended = False
+        self._stopped = False
+        read_later = getattr(file, "read_later", None)
+        self._read_later = read_later or (lambda size: defer.maybeDeferred(file.read, size))
+
+    def start(self):
+        """
+        Register with the request and start reading.
+        """
+        self.request.registerProducer(self, True)
+        self._fill()
+
+    def _fill(self):
+        while not self._ended and not self._stopped and self._reading + len(self._ready) < _AHEAD:
+            self._reading += 1
+            self._read_later(_READ_SIZE).addCallbacks(self._got, self._failed)
+
+    def _got(self, data):
+        self._reading -= 1
+        if self._stopped:
+            return
+        if data:
+            self._ready.append(data)
+        else:
+            self._ended = True
+        self._send()
+
+    def _failed(self, failure):
+        self._reading -= 1
+        if not self._stopped:
+            self._finish(failure)
+
+    def _send(self):
+        while self._ready and not self._paused and not self._stopped:
+            self.request.write(self._ready.popleft())
+        if self._stopped:
+            return
+        if self._ended and not self._ready:
+            self._finish(None)
+        else:
+            self._fill()
+
+    def pauseProducing(self):
+        self._paused = True
 
     def resumeProducing(self):
-        data = self.file.read(_READ_SIZE)
-        if data:
-            self.request.write(data)
-            return
-        self._stop()
-        self.done.callback(None)
+        self._paused = False
+        self._send()
 
     def stopProducing(self):
-        self._stop()
-        if not self.done.called:
-            self.done.errback(ConnectionError("The client went away."))
+        """
+        The client went away: stop reading.  There is no one to tell, so
+        L{done} simply fires.
+        """
+        if not self._stopped:
+            self._finish(None)
 
-    def _stop(self):
+    def _finish(self, error):
+        self._stopped = True
+        self._ready.clear()
         self.file.close()
         self.request.unregisterProducer()
+        if error is None:
+            self.done.callback(None)
+        else:
+            self.done.errback(error)
 
 
 async def _described(objects, call):
@@ -248,7 +307,7 @@ async def get_object(objects, call, send=True):
         return
     file = await objects.read(version, start, end)
     sender = _Sender(file, call.request)
-    call.request.registerProducer(sender, False)
+    sender.start()
     await sender.done
 
 
@@ -286,14 +345,14 @@ async def head_object(objects, call):
 
 def _refuse_conditional_write(call):
     """
-    @raise NotImplemented: the write is conditional (C{If-Match},
+    @raise Unimplemented: the write is conditional (C{If-Match},
         C{If-None-Match}); Walrus cannot make the check and the write one
         atomic step, and ignoring the condition would break the lock a
         client builds on it.
     """
     for name in ("if-match", "if-none-match"):
         if call.header(name) is not None:
-            raise NotImplemented(f"Walrus does not implement conditional writes ({name}).", Header=name)
+            raise Unimplemented(f"Walrus does not implement conditional writes ({name}).", Header=name)
 
 
 async def put_object(objects, call):

@@ -65,7 +65,8 @@ async def received_body(store, call):
             spool.discard()
             raise content.error
     else:
-        spool, decoder = store.spool(), awsauth.chunked_decoder(call.signed)
+        sha256 = call.auth is not None and call.auth.payload_sha256 is not None
+        spool, decoder = store.spool(sha256=sha256), awsauth.chunked_decoder(call.signed)
         checksum = None
         try:
             checksum = BodyChecksum.for_headers(call.headers)
@@ -92,7 +93,9 @@ async def received_body(store, call):
         if call.auth is not None and call.auth.chunks is not None:
             decoder.verify(call.auth.chunks)
         elif call.auth is not None:
-            call.auth.check_payload_sha256(result.sha256)
+            # A spool computes the SHA-256 only when the headers declared
+            # one; should it be missing anyway, nothing matches it.
+            call.auth.check_payload_sha256(result.sha256 or "")
         if checksum is not None:
             stated = checksum.check(call.headers, decoder.trailers if decoder is not None else ())
             call.request.setHeader(checksum.header, stated)

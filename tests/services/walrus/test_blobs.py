@@ -15,8 +15,10 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
-from eucalyptus.services.walrus.blobs import BlobReader, BlobStore, Workers
+from eucalyptus.services.walrus.blobs import SMALL, BlobReader, BlobStore, Locator
+from eucalyptus.services.walrus.threads import Workers
 from eucalyptus.services.walrus.interfaces import ISpool, SpoolResult
+from eucalyptus.services.walrus.spool import BATCH
 
 __all__ = ["WorkersTests", "SpoolTests", "BlobReaderTests", "BlobStoreTests"]
 
@@ -141,7 +143,7 @@ class SpoolTests(TestCase):
         later discard does nothing.
         """
         spool = self.blobs.spool()
-        spool.write(b"data")
+        spool.write(b"d" * (BATCH + 1))
         yield spool.finish()
         self.assertTrue(os.path.exists(spool.path))
         spool.discard()
@@ -149,6 +151,53 @@ class SpoolTests(TestCase):
         yield self.blobs.stop()
         self.assertFalse(os.path.exists(spool.path))
         self.assertRaises(ValueError, spool.write, b"x")
+
+    @inlineCallbacks
+    def test_small_stays_in_memory(self):
+        """
+        A spool finished with no more than a batch never makes a file, and
+        its commit writes it durably in one job.
+        """
+        spool = self.blobs.spool()
+        spool.write(b"small")
+        result = yield spool.finish()
+        self.assertEqual(result.md5, hashlib.md5(b"small").hexdigest())
+        self.assertFalse(os.path.exists(spool.path))
+        blob_id = yield self.blobs.commit(spool)
+        with open(self.blobs.path(blob_id), "rb") as f:
+            self.assertEqual(f.read(), b"small")
+        self.assertEqual(os.listdir(self.blobs.tmp), [])
+
+    @inlineCallbacks
+    def test_without_sha256(self):
+        """
+        A spool told no SHA-256 is needed leaves it out, in memory or
+        streamed, and still has the MD5.
+        """
+        for body in (b"x" * 100, b"y" * (3 * BATCH + 5), b"z" * (BATCH // 2)):
+            spool = self.blobs.spool(sha256=False)
+            spool.write(body)
+            result = yield spool.finish()
+            self.assertEqual(result, SpoolResult(len(body), hashlib.md5(body).hexdigest(), None))
+            spool.discard()
+
+    @inlineCallbacks
+    def test_streamed_commit(self):
+        """
+        A body streamed in many chunks is hashed and written in order, and
+        its commit renames the temporary file into C{data/}.
+        """
+        chunks = [bytes([i % 251]) * (40000 + i) for i in range(100)]
+        body = b"".join(chunks)
+        spool = self.blobs.spool()
+        for chunk in chunks:
+            spool.write(chunk)
+        result = yield spool.finish()
+        self.assertEqual(result, SpoolResult(len(body), hashlib.md5(body).hexdigest(), hashlib.sha256(body).hexdigest()))
+        blob_id = yield self.blobs.commit(spool)
+        with open(self.blobs.path(blob_id), "rb") as f:
+            self.assertEqual(f.read(), body)
+        self.assertEqual(os.listdir(self.blobs.tmp), [])
 
     @inlineCallbacks
     def test_write_error(self):
@@ -288,6 +337,40 @@ class BlobStoreTests(SynchronousTestCase):
         reader.close()
         self.assertFalse(os.path.exists(self.blobs.path(blob_id)))
         self.failureResultOf(self.blobs.open([(blob_id, 6)], 0, 6), FileNotFoundError)
+
+    def test_probed_open(self):
+        """
+        A L{Locator} probed before any blob was freed opens without another
+        look; a blob freed after the probe is caught by the look L{open}
+        then makes.
+        """
+        body = b"p" * (SMALL + 1)
+        blob_id = self._blob(body)
+        other = self._blob(b"other")
+        locator = Locator.probed([(blob_id, len(body))], self.blobs.probe([(blob_id, len(body))]))
+        self.assertIsNotNone(locator.probe)
+        self.assertIsNone(locator.data)
+        with self.successResultOf(self.blobs.open(locator, 1, 4)) as reader:
+            self.assertEqual(self.successResultOf(reader.read_later(10)), b"ppp")
+        self.successResultOf(self.blobs.free([other]))
+        self.successResultOf(self.blobs.free([blob_id]))
+        self.failureResultOf(self.blobs.open(locator, 0, 6), FileNotFoundError)
+        self.assertEqual(self.blobs.probe([(blob_id, len(body))]), (None, None))
+
+    def test_probe_reads_small(self):
+        """
+        L{BlobStore.probe} reads a small version's bytes, and a reader
+        opened from them needs no file.
+        """
+        first, second = self._blob(b"hello "), self._blob(b"world")
+        segments = [(first, 6, ""), (second, 5, "")]
+        locator = Locator.probed(segments, self.blobs.probe(segments))
+        self.assertEqual(locator.data, b"hello world")
+        self.successResultOf(self.blobs.free([first, second]))
+        with self.successResultOf(self.blobs.open(locator, 3, 8)) as reader:
+            self.assertEqual(reader.read(2), b"lo")
+            self.assertEqual(self.successResultOf(reader.read_later(10)), b" wo")
+            self.assertEqual(reader.read(), b"")
 
     def test_sweep(self):
         """

@@ -15,6 +15,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from eucalyptus.services.walrus import catalog
+from eucalyptus.services.walrus import listing as listings
 from eucalyptus.services.walrus.interfaces import Bucket, ObjectVersion
 
 __all__ = ["SuccessorTests", "KeyOrderTests", "GroupCommitTests"]
@@ -67,7 +68,7 @@ class _CountingCursor:
 
 class SuccessorTests(SynchronousTestCase):
     """
-    L{catalog.successor} is the least string above a prefix and all its
+    L{listings.successor} is the least string above a prefix and all its
     extensions.
     """
 
@@ -76,11 +77,11 @@ class SuccessorTests(SynchronousTestCase):
         The last character is incremented, skipping the surrogates and
         carrying past U+10FFFF.
         """
-        self.assertEqual(catalog.successor("a/"), "a0")
-        self.assertEqual(catalog.successor("a\U0010ffff"), "b")
-        self.assertEqual(catalog.successor("\ud7ff"), "\ue000")
-        self.assertIsNone(catalog.successor(""))
-        self.assertIsNone(catalog.successor("\U0010ffff"))
+        self.assertEqual(listings.successor("a/"), "a0")
+        self.assertEqual(listings.successor("a\U0010ffff"), "b")
+        self.assertEqual(listings.successor("\ud7ff"), "\ue000")
+        self.assertIsNone(listings.successor(""))
+        self.assertIsNone(listings.successor("\U0010ffff"))
 
     @given(_KEYS.filter(bool), _KEYS)
     def test_bounds(self, prefix, rest):
@@ -88,7 +89,7 @@ class SuccessorTests(SynchronousTestCase):
         Every extension of a prefix sorts (in UTF-8 bytes) below the
         successor, and the successor itself does not start with the prefix.
         """
-        bound = catalog.successor(prefix)
+        bound = listings.successor(prefix)
         if bound is not None:
             self.assertLess((prefix + rest).encode(), bound.encode())
             self.assertFalse(bound.startswith(prefix))
@@ -111,7 +112,7 @@ class KeyOrderTests(SynchronousTestCase):
         """
         keys = ["\uff61", "\U0001f600", "\x01", "a", "a\x00b", "\x7f", "\u00e9", "\uffff", "\ue000", "A", " "]
         self.successResultOf(self.catalog.write(_add_keys, keys))
-        listing = self.successResultOf(self.catalog.read(catalog.list_objects, "b", "", "", "", 1000))
+        listing = self.successResultOf(self.catalog.read(listings.list_objects, "b", "", "", "", 1000))
         self.assertEqual([v.key for v in listing.objects], sorted(keys, key=lambda k: k.encode("utf-8")))
 
     def test_delimiter_seeks(self):
@@ -125,7 +126,7 @@ class KeyOrderTests(SynchronousTestCase):
 
         def counted(conn):
             counting = _CountingConnection(conn)
-            return catalog.list_objects(counting, "b", "", "/", "", 1000), counting.rows
+            return listings.list_objects(counting, "b", "", "/", "", 1000), counting.rows
 
         listing, rows = self.successResultOf(self.catalog.read(counted))
         self.assertEqual(listing.common_prefixes, ["a/", "b/", "d/"])
@@ -146,11 +147,11 @@ class KeyOrderTests(SynchronousTestCase):
             return catalog.seq_of(conn, "versions", bucket="b", key="k", version_id="v1")
 
         seq = self.successResultOf(self.catalog.write(add))
-        page = self.successResultOf(self.catalog.read(catalog.list_versions, "b", "", "", "k", seq, 1))
+        page = self.successResultOf(self.catalog.read(listings.list_versions, "b", "", "", "k", seq, 1))
         self.assertEqual([(v.key, v.version_id) for v in page.versions], [("k", "v0")])
         self.assertEqual((page.next_key_marker, page.next_version_id_marker), ("k", "v0"))
         self.assertTrue(page.is_truncated)
-        page = self.successResultOf(self.catalog.read(catalog.list_versions, "b", "", "", "k", seq, 10))
+        page = self.successResultOf(self.catalog.read(listings.list_versions, "b", "", "", "k", seq, 10))
         self.assertEqual([(v.key, v.version_id) for v in page.versions], [("k", "v0"), ("l", "null")])
         self.assertFalse(page.is_truncated)
 
@@ -215,7 +216,7 @@ class GroupCommitTests(TestCase):
         yield good
         yield self.assertFailure(bad, KeyError)
         yield later
-        listing = yield self.catalog.read(catalog.list_objects, "b", "", "", "", 10)
+        listing = yield self.catalog.read(listings.list_objects, "b", "", "", "", 10)
         self.assertEqual([v.key for v in listing.objects], ["good1", "good2"])
 
     @inlineCallbacks
