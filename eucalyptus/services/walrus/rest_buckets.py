@@ -20,13 +20,13 @@ from eucalyptus.services.walrus.errors import (
     BadDigest,
     IllegalVersioningConfigurationException,
     InvalidArgument,
-    InvalidDigest,
     InvalidLocationConstraint,
     MalformedXML,
     NoSuchBucket,
     NoSuchCORSConfiguration,
 )
 from eucalyptus.services.walrus.s3xml import S3, iso_time, parse_xml, text_of
+from eucalyptus.services.walrus.upload import expected_md5
 
 __all__ = [
     "list_buckets",
@@ -330,17 +330,9 @@ def check_content_md5(call, body):
     @raise InvalidDigest: the header is not a base64 MD5.
     @raise BadDigest: it does not match.
     """
-    stated = call.header("content-md5")
-    if stated is None:
-        return
-    try:
-        digest = base64.b64decode(stated, validate=True)
-    except binascii.Error:
-        digest = b""
-    if len(digest) != 16:
-        raise InvalidDigest(**{"Content-MD5": stated})
-    if digest != hashlib.md5(body).digest():
-        raise BadDigest(ExpectedDigest=stated)
+    stated = expected_md5(call)
+    if stated is not None and stated != hashlib.md5(body).hexdigest():
+        raise BadDigest(ExpectedDigest=call.header("content-md5"))
 
 
 async def delete_objects(objects, call):

@@ -20,10 +20,15 @@ from eucalyptus.services.walrus.errors import (
     MissingContentLength,
 )
 
-__all__ = ["received_body"]
+__all__ = ["received_body", "expected_md5"]
 
 
-def _expected_md5(call):
+def expected_md5(call):
+    """
+    The hex MD5 a request's C{Content-MD5} states, or C{None} without one.
+
+    @raise InvalidDigest: the header is not a base64 MD5.
+    """
     stated = call.header("content-md5")
     if stated is None:
         return None
@@ -57,7 +62,7 @@ async def received_body(store, call):
         raise EntityTooLarge(MaxSizeAllowed=str(MAX_OBJECT_SIZE))
     if call.header("content-length") is None and call.header("transfer-encoding") is None:
         raise MissingContentLength()
-    expected_md5 = _expected_md5(call)
+    expected_md5_hex = expected_md5(call)
     content = request.content
     if isinstance(content, SpoolSink):
         spool, decoder, checksum = content.spool, content.decoder, content.checksum
@@ -88,7 +93,7 @@ async def received_body(store, call):
         declared = call.header("content-length")
         if decoder is None and declared is not None and declared.isdigit() and int(declared) != result.size:
             raise IncompleteBody()
-        if expected_md5 is not None and expected_md5 != result.md5:
+        if expected_md5_hex is not None and expected_md5_hex != result.md5:
             raise BadDigest(ExpectedDigest=call.header("content-md5"), CalculatedDigest=result.md5)
         if call.auth is not None and call.auth.chunks is not None:
             decoder.verify(call.auth.chunks)
