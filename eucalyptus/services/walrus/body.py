@@ -15,6 +15,7 @@ Smaller bodies stay in memory, as Twisted keeps them.
 import io
 import re
 
+from twisted.web import http
 from twisted.web.http_headers import Headers
 
 from eucalyptus.errors import AwsError
@@ -182,12 +183,27 @@ class StreamingRequest(LimitedRequest):
 
 
 
+class S3Channel(http.HTTPChannel):
+    """
+    An HTTP/1.1 connection that asks the kernel for its local address once,
+    not for every request (Twisted's C{Request} wants it each time).
+    """
+
+    _host = None
+
+    def getHost(self):
+        if self._host is None:
+            self._host = http.HTTPChannel.getHost(self)
+        return self._host
+
+
 class StreamingSite(SoapSite):
     """
     A site whose requests spool large bodies into C{spool_factory()}.
     """
 
     requestFactory = StreamingRequest
+    protocol = S3Channel
 
     def __init__(self, resource, max_body, spool_factory, **kwargs):
         SoapSite.__init__(self, resource, max_body, **kwargs)
