@@ -11,36 +11,36 @@ L{eucalyptus.services.walrus.soap}.  As in Amazon's WSDL, the soapAction of
 every operation is empty.
 """
 
-from eucalyptus.wsdl import s3_types as t
+from eucalyptus.wsdl import s3_messages as m
 from eucalyptus.wsdl.binding import service_class
 
 __all__ = ["S3_OPERATIONS", "AmazonS3"]
 
 #: (operation, request type, response type), in reference 1.7's order.
 S3_OPERATIONS = [
-    ("ListAllMyBuckets", t.ListAllMyBucketsType, t.ListAllMyBucketsResponseType),
-    ("CreateBucket", t.CreateBucketType, t.CreateBucketResponseType),
-    ("DeleteBucket", t.DeleteBucketType, t.DeleteBucketResponseType),
-    ("ListBucket", t.ListBucketType, t.ListBucketResponseType),
-    ("PutObjectInline", t.PutObjectInlineType, t.PutObjectInlineResponseType),
-    ("GetObject", t.GetObjectType, t.GetObjectResponseType),
-    ("GetObjectExtended", t.GetObjectExtendedType, t.GetObjectExtendedResponseType),
-    ("CopyObject", t.CopyObjectType, t.CopyObjectResponseType),
-    ("DeleteObject", t.DeleteObjectType, t.DeleteObjectResponseType),
-    ("GetBucketAccessControlPolicy", t.GetBucketAccessControlPolicyType,
-     t.GetBucketAccessControlPolicyResponseType),
-    ("SetBucketAccessControlPolicy", t.SetBucketAccessControlPolicyType,
-     t.SetBucketAccessControlPolicyResponseType),
-    ("GetObjectAccessControlPolicy", t.GetObjectAccessControlPolicyType,
-     t.GetObjectAccessControlPolicyResponseType),
-    ("SetObjectAccessControlPolicy", t.SetObjectAccessControlPolicyType,
-     t.SetObjectAccessControlPolicyResponseType),
-    ("GetBucketLocation", t.GetBucketLocationType, t.GetBucketLocationResponseType),
-    ("GetBucketVersioningStatus", t.GetBucketVersioningStatusType,
-     t.GetBucketVersioningStatusResponseType),
-    ("SetBucketVersioningStatus", t.SetBucketVersioningStatusType,
-     t.SetBucketVersioningStatusResponseType),
-    ("ListVersions", t.ListVersionsType, t.ListVersionsResponseType),
+    ("ListAllMyBuckets", m.ListAllMyBucketsType, m.ListAllMyBucketsResponseType),
+    ("CreateBucket", m.CreateBucketType, m.CreateBucketResponseType),
+    ("DeleteBucket", m.DeleteBucketType, m.DeleteBucketResponseType),
+    ("ListBucket", m.ListBucketType, m.ListBucketResponseType),
+    ("PutObjectInline", m.PutObjectInlineType, m.PutObjectInlineResponseType),
+    ("GetObject", m.GetObjectType, m.GetObjectResponseType),
+    ("GetObjectExtended", m.GetObjectExtendedType, m.GetObjectExtendedResponseType),
+    ("CopyObject", m.CopyObjectType, m.CopyObjectResponseType),
+    ("DeleteObject", m.DeleteObjectType, m.DeleteObjectResponseType),
+    ("GetBucketAccessControlPolicy", m.GetBucketAccessControlPolicyType,
+     m.GetBucketAccessControlPolicyResponseType),
+    ("SetBucketAccessControlPolicy", m.SetBucketAccessControlPolicyType,
+     m.SetBucketAccessControlPolicyResponseType),
+    ("GetObjectAccessControlPolicy", m.GetObjectAccessControlPolicyType,
+     m.GetObjectAccessControlPolicyResponseType),
+    ("SetObjectAccessControlPolicy", m.SetObjectAccessControlPolicyType,
+     m.SetObjectAccessControlPolicyResponseType),
+    ("GetBucketLocation", m.GetBucketLocationType, m.GetBucketLocationResponseType),
+    ("GetBucketVersioningStatus", m.GetBucketVersioningStatusType,
+     m.GetBucketVersioningStatusResponseType),
+    ("SetBucketVersioningStatus", m.SetBucketVersioningStatusType,
+     m.SetBucketVersioningStatusResponseType),
+    ("ListVersions", m.ListVersionsType, m.ListVersionsResponseType),
 ]
 
 AmazonS3 = service_class(

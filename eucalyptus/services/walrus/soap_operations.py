@@ -32,6 +32,7 @@ from eucalyptus.services.walrus.rest_objects import (
     user_metadata,
 )
 from eucalyptus.services.walrus.s3xml import S3, S3_NS, XSI_NS, http_date
+from eucalyptus.wsdl import s3_messages as m
 from eucalyptus.wsdl import s3_types as t
 
 __all__ = ["OPERATIONS", "InlineDataTooLarge", "MAX_INLINE_DATA", "child_text"]
@@ -241,7 +242,7 @@ async def list_all_my_buckets(call, request):
     """
     buckets = await call.objects.list_buckets(call.identity)
     entries = [t.ListAllMyBucketsEntry(Name=b.name, CreationDate=_when(b.created)) for b in buckets]
-    return t.ListAllMyBucketsResponseType(
+    return m.ListAllMyBucketsResponseType(
         ListAllMyBucketsResponse=t.ListAllMyBucketsResult(
             Owner=_owner(call.identity.account_id, call.objects.names),
             Buckets=t.ListAllMyBucketsList(Bucket=entries),
@@ -257,7 +258,7 @@ async def create_bucket(call, request):
     if region and not REGION.match(region):
         raise InvalidLocationConstraint(LocationConstraint=region)
     await call.objects.create_bucket(call.identity, request.Bucket, region, _acl_headers(call.element))
-    return t.CreateBucketResponseType(CreateBucketResponse=t.CreateBucketResult(BucketName=request.Bucket))
+    return m.CreateBucketResponseType(CreateBucketResponse=t.CreateBucketResult(BucketName=request.Bucket))
 
 
 async def delete_bucket(call, request):
@@ -265,7 +266,7 @@ async def delete_bucket(call, request):
     DeleteBucket.
     """
     await call.objects.delete_bucket(call.identity, request.Bucket)
-    return t.DeleteBucketResponseType(DeleteBucketResponse=_status(204, "No Content"))
+    return m.DeleteBucketResponseType(DeleteBucketResponse=_status(204, "No Content"))
 
 
 def _list_entry(version, names):
@@ -301,7 +302,7 @@ async def list_bucket(call, request):
         result.Delimiter = delimiter
         if listing.is_truncated:
             result.NextMarker = listing.next_marker
-    return t.ListBucketResponseType(ListBucketResponse=result)
+    return m.ListBucketResponseType(ListBucketResponse=result)
 
 
 async def list_versions(call, request):
@@ -333,7 +334,7 @@ async def list_versions(call, request):
             result.Version.append(
                 t.VersionEntry(ETag=f'"{v.etag}"', Size=v.size, Owner=_owner(v.owner, names), StorageClass="STANDARD", **common)
             )
-    return t.ListVersionsResponseType(ListVersionsResponse=result)
+    return m.ListVersionsResponseType(ListVersionsResponse=result)
 
 
 async def put_object_inline(call, request):
@@ -359,7 +360,7 @@ async def put_object_inline(call, request):
         spool.discard()
         raise
     result = t.PutObjectResult(ETag=f'"{version.etag}"', LastModified=_when(version.last_modified))
-    return t.PutObjectInlineResponseType(PutObjectInlineResponse=result)
+    return m.PutObjectInlineResponseType(PutObjectInlineResponse=result)
 
 
 async def _get_object(call, request, extended):
@@ -406,14 +407,14 @@ async def get_object(call, request):
     """
     GetObject.
     """
-    return t.GetObjectResponseType(GetObjectResponse=await _get_object(call, request, False))
+    return m.GetObjectResponseType(GetObjectResponse=await _get_object(call, request, False))
 
 
 async def get_object_extended(call, request):
     """
     GetObjectExtended: GetObject with a byte range and conditions.
     """
-    return t.GetObjectExtendedResponseType(GetObjectResponse=await _get_object(call, request, True))
+    return m.GetObjectExtendedResponseType(GetObjectResponse=await _get_object(call, request, True))
 
 
 async def copy_object(call, request):
@@ -443,7 +444,7 @@ async def copy_object(call, request):
         _acl_headers(call.element),
     )  # fmt: skip
     result = t.CopyObjectResult(LastModified=_when(version.last_modified), ETag=f'"{version.etag}"')
-    return t.CopyObjectResponseType(CopyObjectResult=result)
+    return m.CopyObjectResponseType(CopyObjectResult=result)
 
 
 async def delete_object(call, request):
@@ -451,7 +452,7 @@ async def delete_object(call, request):
     DeleteObject (one version with C{VersionId}).
     """
     await call.objects.delete_object(call.identity, request.Bucket, request.Key, request.VersionId)
-    return t.DeleteObjectResponseType(DeleteObjectResponse=_status(204, "No Content"))
+    return m.DeleteObjectResponseType(DeleteObjectResponse=_status(204, "No Content"))
 
 
 async def get_bucket_acl(call, request):
@@ -459,7 +460,7 @@ async def get_bucket_acl(call, request):
     GetBucketAccessControlPolicy.
     """
     acl = await call.objects.get_bucket_acl(call.identity, request.Bucket)
-    return t.GetBucketAccessControlPolicyResponseType(GetBucketAccessControlPolicyResponse=_policy(acl))
+    return m.GetBucketAccessControlPolicyResponseType(GetBucketAccessControlPolicyResponse=_policy(acl))
 
 
 async def set_bucket_acl(call, request):
@@ -467,7 +468,7 @@ async def set_bucket_acl(call, request):
     SetBucketAccessControlPolicy: the request's grants replace the bucket's.
     """
     await call.objects.put_bucket_acl(call.identity, request.Bucket, {}, _policy_document(call.element))
-    return t.SetBucketAccessControlPolicyResponseType()
+    return m.SetBucketAccessControlPolicyResponseType()
 
 
 async def get_object_acl(call, request):
@@ -475,7 +476,7 @@ async def get_object_acl(call, request):
     GetObjectAccessControlPolicy.
     """
     acl = await call.objects.get_object_acl(call.identity, request.Bucket, request.Key, request.VersionId)
-    return t.GetObjectAccessControlPolicyResponseType(GetObjectAccessControlPolicyResponse=_policy(acl))
+    return m.GetObjectAccessControlPolicyResponseType(GetObjectAccessControlPolicyResponse=_policy(acl))
 
 
 async def set_object_acl(call, request):
@@ -485,7 +486,7 @@ async def set_object_acl(call, request):
     await call.objects.put_object_acl(
         call.identity, request.Bucket, request.Key, request.VersionId, {}, _policy_document(call.element)
     )
-    return t.SetObjectAccessControlPolicyResponseType()
+    return m.SetObjectAccessControlPolicyResponseType()
 
 
 async def get_bucket_location(call, request):
@@ -494,7 +495,7 @@ async def get_bucket_location(call, request):
     """
     bucket = await call.objects.owned_bucket(call.identity, request.Bucket)
     region = bucket.region if bucket.region != "us-east-1" else ""
-    return t.GetBucketLocationResponseType(GetBucketLocationResponse=t.GetBucketLocationResult(LocationConstraint=region))
+    return m.GetBucketLocationResponseType(GetBucketLocationResponse=t.GetBucketLocationResult(LocationConstraint=region))
 
 
 async def get_versioning(call, request):
@@ -503,7 +504,7 @@ async def get_versioning(call, request):
     """
     bucket = await call.objects.owned_bucket(call.identity, request.Bucket)
     configuration = t.VersioningConfiguration(Status=bucket.versioning or None)
-    return t.GetBucketVersioningStatusResponseType(GetBucketVersioningStatusResponse=configuration)
+    return m.GetBucketVersioningStatusResponseType(GetBucketVersioningStatusResponse=configuration)
 
 
 async def set_versioning(call, request):
@@ -513,7 +514,7 @@ async def set_versioning(call, request):
     if request.VersioningStatus not in ("Enabled", "Suspended"):
         raise IllegalVersioningConfigurationException()
     await call.objects.configure_bucket(call.identity, request.Bucket, versioning=request.VersioningStatus)
-    return t.SetBucketVersioningStatusResponseType()
+    return m.SetBucketVersioningStatusResponseType()
 
 
 #: Operation name to its C{async (call, request) -> response} function.
