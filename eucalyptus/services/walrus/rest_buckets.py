@@ -151,7 +151,7 @@ async def list_objects(objects, call):
     )
     fetch_owner = not v2 or call.arg("fetch-owner") == "true"
     contents = [S3.Contents(*_content_elements(v, encode, objects.names, fetch_owner)) for v in listing.objects]
-    prefixes = [S3.CommonPrefixes(S3.Prefix(encode(p))) for p in listing.common_prefixes]
+    prefixes = _common_prefixes(listing, encode)
     head = [S3.Name(call.bucket), S3.Prefix(encode(prefix))]
     if v2:
         head += [S3.KeyCount(str(len(contents) + len(prefixes)))]
@@ -166,12 +166,24 @@ async def list_objects(objects, call):
         if listing.is_truncated and delimiter:
             head.append(S3.NextMarker(encode(listing.next_marker)))
     head += [S3.MaxKeys(str(limit))]
-    if delimiter:
-        head.append(S3.Delimiter(encode(delimiter)))
-    if call.arg("encoding-type"):
-        head.append(S3.EncodingType("url"))
-    head.append(S3.IsTruncated("true" if listing.is_truncated else "false"))
+    head += _listing_tail(call, delimiter, encode, listing.is_truncated)
     reply_xml(call, S3.ListBucketResult(*head, *contents, *prefixes))
+
+
+def _listing_tail(call, delimiter, encode, truncated):
+    """
+    The elements every listing has after its markers: C{Delimiter},
+    C{EncodingType} when asked for, C{IsTruncated}.
+    """
+    tail = [S3.Delimiter(encode(delimiter))] if delimiter else []
+    if call.arg("encoding-type"):
+        tail.append(S3.EncodingType("url"))
+    tail.append(S3.IsTruncated("true" if truncated else "false"))
+    return tail
+
+
+def _common_prefixes(listing, encode):
+    return [S3.CommonPrefixes(S3.Prefix(encode(p))) for p in listing.common_prefixes]
 
 
 def _encode_token(key):
@@ -205,11 +217,7 @@ async def list_versions(objects, call):
         head.append(S3.NextKeyMarker(encode(listing.next_key_marker)))
         head.append(S3.NextVersionIdMarker(listing.next_version_id_marker))
     head.append(S3.MaxKeys(str(limit)))
-    if delimiter:
-        head.append(S3.Delimiter(encode(delimiter)))
-    if call.arg("encoding-type"):
-        head.append(S3.EncodingType("url"))
-    head.append(S3.IsTruncated("true" if listing.is_truncated else "false"))
+    head += _listing_tail(call, delimiter, encode, listing.is_truncated)
     entries = []
     for v in listing.versions:
         common = [S3.Key(encode(v.key)), S3.VersionId(v.version_id), S3.IsLatest("true" if v.is_latest else "false")]
@@ -219,7 +227,7 @@ async def list_versions(objects, call):
         else:
             rest = [S3.ETag(f'"{v.etag}"'), S3.Size(str(v.size)), S3.StorageClass("STANDARD")]
             entries.append(S3.Version(*common, *rest, owner_element(v.owner, objects.names)))
-    prefixes = [S3.CommonPrefixes(S3.Prefix(encode(p))) for p in listing.common_prefixes]
+    prefixes = _common_prefixes(listing, encode)
     reply_xml(call, S3.ListVersionsResult(*head, *entries, *prefixes))
 
 
@@ -241,11 +249,7 @@ async def list_uploads(objects, call):
     if listing.is_truncated:
         head += [S3.NextKeyMarker(encode(listing.next_key_marker)), S3.NextUploadIdMarker(listing.next_upload_id_marker)]
     head += [S3.Prefix(encode(prefix)), S3.MaxUploads(str(limit))]
-    if delimiter:
-        head.append(S3.Delimiter(encode(delimiter)))
-    if call.arg("encoding-type"):
-        head.append(S3.EncodingType("url"))
-    head.append(S3.IsTruncated("true" if listing.is_truncated else "false"))
+    head += _listing_tail(call, delimiter, encode, listing.is_truncated)
     uploads = [
         S3.Upload(
             S3.Key(encode(u.key)),
@@ -257,7 +261,7 @@ async def list_uploads(objects, call):
         )
         for u in listing.uploads
     ]
-    prefixes = [S3.CommonPrefixes(S3.Prefix(encode(p))) for p in listing.common_prefixes]
+    prefixes = _common_prefixes(listing, encode)
     reply_xml(call, S3.ListMultipartUploadsResult(*head, *uploads, *prefixes))
 
 
