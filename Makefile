@@ -14,9 +14,15 @@ LOG := $(EUCALYPTUS_HOME)/log
 COMPONENTS := clc walrus sc cc nc
 
 # Debian packages the project needs; installed only when missing.
-DEBS := pkg-config libxmlsec1-dev libxmlsec1-openssl
+# The NC: libvirt and qemu (TCG), libvirt-python's build (gcc, python3-dev,
+# libvirt-dev); the test image: kmod (depmod), e2fsprogs (mke2fs, debugfs),
+# busybox-static, cpio; bundles: openssl (the compatibility test).
+DEBS := pkg-config libxmlsec1-dev libxmlsec1-openssl \
+	gcc python3-dev libvirt-daemon-system libvirt-clients libvirt-dev qemu-system-x86 qemu-utils \
+	busybox-static cpio e2fsprogs kmod openssl
+LIBVIRT_URI := qemu:///system
 
-.PHONY: cloud stop test deps venv init status clean-var
+.PHONY: cloud stop test deps venv init status clean-var hypervisor test-image
 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -37,7 +43,24 @@ venv: deps $(BIN)/.installed
 init: venv
 	$(BIN)/euca-admin init
 
-cloud: init
+# virtlogd, then libvirtd, each started unless its pidfile names a live
+# process of that name; then wait (30 s at most) until libvirt answers.
+hypervisor: deps
+	@for d in virtlogd libvirtd; do \
+	  pid=$$(cat /run/$$d.pid 2>/dev/null); \
+	  if [ -n "$$pid" ] && [ "$$(cat /proc/$$pid/comm 2>/dev/null)" = $$d ]; then continue; fi; \
+	  echo "starting $$d"; $$d -d || exit 1; \
+	done
+	@for i in $$(seq 60); do virsh -c $(LIBVIRT_URI) version >/dev/null 2>&1 && exit 0; sleep 0.5; done; \
+	echo "libvirtd does not answer on $(LIBVIRT_URI) after 30 s: see /var/log/libvirt/ and 'virsh -c $(LIBVIRT_URI) version'" >&2; \
+	exit 1
+
+# The offline test image (kernel, busybox initramfs, root file system);
+# rebuilt only when out of date, packages downloaded once into the cache.
+test-image: venv
+	$(BIN)/python -m eucalyptus.testimage $(EUCALYPTUS_HOME)/images/test --cache $(EUCALYPTUS_HOME)/images/cache
+
+cloud: init hypervisor
 	@mkdir -p $(RUN) $(LOG)
 	@for c in $(COMPONENTS); do \
 	  pid=$(RUN)/$$c.pid; \
@@ -65,5 +88,5 @@ stop:
 status: venv
 	$(BIN)/euca-admin status
 
-test: venv
+test: venv hypervisor test-image
 	$(BIN)/python -m twisted.trial --temp-directory=$(CURDIR)/_trial_temp tests

@@ -17,10 +17,16 @@ setup(
         "zope.interface",
         "txaio",
         "SQLAlchemy>=2",
+        "libvirt-python",
     ],
     extras_require={
         "test": ["zeep", "xmlsec", "hypothesis", "boto3", "awscli"],
         "bench": ["moto[server]"],
     },
-    entry_points={"console_scripts": ["euca-admin = eucalyptus.admin:main"]},
+    entry_points={
+        "console_scripts": [
+            "euca-admin = eucalyptus.admin:main",
+            "euca-test-image = eucalyptus.testimage:main",
+        ]
+    },
 )

@@ -139,15 +139,16 @@ def component_endpoints(settings, host="127.0.0.1"):
     ]
 
 
-def describe_services(settings, component, url, reactor=None, timeout=10):
+def component_client(settings, component, url, reactor=None, timeout=10):
     """
-    Ask one component for its state with a signed C{DescribeServices}.
-
-    @return: a Deferred firing with its C{serviceStatusType} list.
+    A SOAP client of C{component} at C{url} that signs as its usual caller
+    (the cloud for a CC, the cluster for an NC, ...) and pins the
+    component's certificate: what an administrator on the CLC host, which
+    holds every key, uses.
     """
     keystore = keys.KeyStore(os.path.join(settings.data_dir, "keys"))
     zone = settings["ZONE"]
-    client = SoapClient(
+    return SoapClient(
         url,
         make_application(component),
         SERVICE_NAMES[component],
@@ -156,6 +157,15 @@ def describe_services(settings, component, url, reactor=None, timeout=10):
         timeout=timeout,
         reactor=reactor,
     )
+
+
+def describe_services(settings, component, url, reactor=None, timeout=10):
+    """
+    Ask one component for its state with a signed C{DescribeServices}.
+
+    @return: a Deferred firing with its C{serviceStatusType} list.
+    """
+    client = component_client(settings, component, url, reactor, timeout)
     request = common.DescribeServicesType(correlationId="status", userId=ADMIN_ACCOUNT)
     d = client.call("DescribeServices", request)
     d.addBoth(lambda result: client.close().addCallback(lambda _: result))

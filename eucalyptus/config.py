@@ -119,6 +119,7 @@ KEYS = {
     # Node controller.
     "NC_PORT": Key("8775", _port, "port of the node controller"),
     "NC_SERVICE": Key("axis2/services/EucalyptusNC", str, "path of the NC service"),
+    "NC_HOST": Key("127.0.0.1", str, "address the CC uses to reach this node"),
     "HYPERVISOR": Key("kvm", _choice("KVM", "TEST"), "kvm (libvirt qemu:///system) or test (test:///default)"),
     "INSTANCE_PATH": Key("", str, "instance and cache directory; empty: <data dir>/instances"),
     "MAX_CORES": Key("0", int, "cores offered to instances; 0: all"),
@@ -131,6 +132,8 @@ KEYS = {
     "CONCURRENT_DISK_OPS": Key("4", int, "disk-heavy operations run at once"),
     "WALRUS_DOWNLOAD_MAX_ATTEMPTS": Key("9", int, "image download attempts"),
     "SHUTDOWN_GRACE_PERIOD_SEC": Key("60", int, "seconds from shutdown to destroy"),
+    "NC_POWERDOWN_COMMAND": Key("", str, "command the node runs on ncPowerDown once idle (original: powernap-now); empty: refuse"),
+    "LIBVIRT_TIMEOUT_SEC": Key("300", int, "seconds a libvirt call may take before the node gives up on it (original CREATE_TIMEOUT_SEC)"),
     "NC_BOOTING_CLEANUP_THRESHOLD": Key("60", int, "seconds a domain may take to start"),
     "NC_STAGING_CLEANUP_THRESHOLD": Key("7200", int, "seconds an instance may stage"),
     "NC_TEARDOWN_STATE_DURATION": Key("180", int, "seconds a torn-down instance is remembered"),
@@ -398,8 +401,23 @@ class NodeConfig(CommonConfig):
     hypervisor: str = "KVM"
     instance_path: str = ""
     service_path: str = ""
+    host: str = "127.0.0.1"
     max_cores: int = 0
     max_mem: int = 0
+    cache_size_mb: int = 0
+    work_size_mb: int = 0
+    virtio_root: bool = True
+    virtio_disk: bool = True
+    virtio_net: bool = True
+    concurrent_disk_ops: int = 4
+    download_attempts: int = 9
+    shutdown_grace: int = 60
+    libvirt_timeout: int = 300
+    booting_threshold: int = 60
+    staging_threshold: int = 7200
+    teardown_duration: int = 180
+    bridge: str = ""
+    mac_prefix: str = "d0:0d"
 
     @classmethod
     def from_settings(cls, settings):
@@ -407,7 +425,22 @@ class NodeConfig(CommonConfig):
             hypervisor=settings["HYPERVISOR"],
             instance_path=settings["INSTANCE_PATH"] or os.path.join(settings.data_dir, "instances"),
             service_path=settings["NC_SERVICE"],
+            host=settings["NC_HOST"],
             max_cores=settings["MAX_CORES"],
             max_mem=settings["MAX_MEM"],
+            cache_size_mb=settings["NC_CACHE_SIZE"],
+            work_size_mb=settings["NC_WORK_SIZE"],
+            virtio_root=bool(settings["USE_VIRTIO_ROOT"]),
+            virtio_disk=bool(settings["USE_VIRTIO_DISK"]),
+            virtio_net=bool(settings["USE_VIRTIO_NET"]),
+            concurrent_disk_ops=settings["CONCURRENT_DISK_OPS"],
+            download_attempts=settings["WALRUS_DOWNLOAD_MAX_ATTEMPTS"],
+            shutdown_grace=settings["SHUTDOWN_GRACE_PERIOD_SEC"],
+            libvirt_timeout=settings["LIBVIRT_TIMEOUT_SEC"],
+            booting_threshold=settings["NC_BOOTING_CLEANUP_THRESHOLD"],
+            staging_threshold=settings["NC_STAGING_CLEANUP_THRESHOLD"],
+            teardown_duration=settings["NC_TEARDOWN_STATE_DURATION"],
+            bridge=settings["VNET_BRIDGE"],
+            mac_prefix=settings["VNET_MACPREFIX"],
             **cls._common(settings, settings["NC_PORT"]),
         )

@@ -24,6 +24,12 @@ __all__ = [
     "InternalError",
     "ServiceUnavailable",
     "RequestTimeout",
+    "InstanceNotFound",
+    "InvalidParameterValue",
+    "InsufficientInstanceCapacity",
+    "IncorrectInstanceState",
+    "VolumeInUse",
+    "AttachmentNotFound",
     "AwsError",
     "AccessDenied",
     "InvalidAccessKeyId",
@@ -187,6 +193,56 @@ class RequestTimeout(ServiceUnavailable):
 
     code = "RequestTimeout"
     message = "The peer did not answer in time."
+
+
+class InstanceNotFound(ClientError):
+    """
+    No instance of that id (on this node, in this cloud).
+    """
+
+    code = "InvalidInstanceID.NotFound"
+    message = "The instance ID does not exist."
+
+
+class InvalidParameterValue(ClientError):
+    """
+    A parameter has a value that cannot be used; the message says which.
+    """
+
+    code = "InvalidParameterValue"
+
+
+class InsufficientInstanceCapacity(ClientError):
+    """
+    Not enough cores, memory or disk for the requested instance type.
+    """
+
+    code = "InsufficientInstanceCapacity"
+    message = "There is not enough capacity for the requested instance type."
+
+
+class IncorrectInstanceState(ClientError):
+    """
+    The instance is not in a state that allows the operation.
+    """
+
+    code = "IncorrectInstanceState"
+
+
+class VolumeInUse(ClientError):
+    """
+    The volume is already attached.
+    """
+
+    code = "VolumeInUse"
+
+
+class AttachmentNotFound(ClientError):
+    """
+    The volume is not attached to that instance.
+    """
+
+    code = "InvalidAttachment.NotFound"
 
 
 class AwsError(ClientError):

@@ -38,7 +38,7 @@ from hashlib import sha256
 from urllib.parse import unquote_plus
 
 from eucalyptus.errors import AwsError, XAmzContentSHA256Mismatch
-from eucalyptus.security import sigv2, sigv4
+from eucalyptus.security import nodeauth, sigv2, sigv4
 from eucalyptus.security.sigv2 import MAX_SKEW, InvalidArgument
 from eucalyptus.security.sigv4 import Chunk, ChunkVerifier, InvalidRequest
 
@@ -140,8 +140,9 @@ class Authenticated:
     """
     Who signed a request, and how its body must be checked.
 
-    @ivar access_key_id: the key that signed.
-    @ivar scheme: C{"sigv2"} or C{"sigv4"}.
+    @ivar access_key_id: the key that signed (for a node, the fingerprint
+        of its certificate).
+    @ivar scheme: C{"sigv2"}, C{"sigv4"} or L{nodeauth.SCHEME}.
     @ivar payload_sha256: the hex SHA-256 the body must have (a SigV4
         C{x-amz-content-sha256}), or L{None} when the body was not signed.
     @ivar chunks: for an C{aws-chunked} body, the L{ChunkVerifier} to give
@@ -174,10 +175,11 @@ _V4_QUERY = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature")
 _V2_QUERY = ("AWSAccessKeyId", "Signature")
 
 
-def authenticate(request, secret_for, now, service="s3", max_skew=MAX_SKEW):
+def authenticate(request, secret_for, now, service="s3", max_skew=MAX_SKEW, node_certificates=None):
     """
     Find out who signed C{request}, with SigV2 (S3 only) or SigV4, in the
-    C{Authorization} header or in the query.
+    C{Authorization} header or in the query, or with a node's key
+    (L{nodeauth}) when C{node_certificates} are given.
 
     @type request: L{SignedRequest}
     @param secret_for: C{secret_for(access_key_id)} returns the secret key,
@@ -185,6 +187,9 @@ def authenticate(request, secret_for, now, service="s3", max_skew=MAX_SKEW):
     @param now: the current time, in seconds since the epoch.
     @param service: the service SigV4 credential scopes must name.
     @param max_skew: seconds a request's date may be away from C{now}.
+    @param node_certificates: the node certificates accepted, by
+        L{nodeauth.fingerprint} (anything with a C{get}); L{None} where
+        nodes are not callers.
     @return: an L{Authenticated}, or L{None} for an anonymous request (no
         C{Authorization} header, no signing query parameters).
     @raise AwsError: C{InvalidArgument} (unsupported or several
@@ -196,7 +201,8 @@ def authenticate(request, secret_for, now, service="s3", max_skew=MAX_SKEW):
         headers), C{RequestTimeTooSkewed}, C{InvalidAccessKeyId},
         C{SignatureDoesNotMatch}, C{InvalidRequest} (no
         C{x-amz-content-sha256}; signed chunks without SigV4),
-        C{MissingSecurityHeader} (no C{x-amz-decoded-content-length}).
+        C{MissingSecurityHeader} (no C{x-amz-decoded-content-length});
+        for node requests, those of L{nodeauth.verify}.
     """
     header = request.headers.get("authorization")
     names = {name for name, _ in request.query}
@@ -210,7 +216,10 @@ def authenticate(request, secret_for, now, service="s3", max_skew=MAX_SKEW):
             ArgumentValue=header or "",
         )
     if header is not None:
-        scheme = {"AWS": "sigv2", sigv4.ALGORITHM: "sigv4"}.get(header.partition(" ")[0])
+        schemes = {"AWS": "sigv2", sigv4.ALGORITHM: "sigv4"}
+        if node_certificates is not None:
+            schemes[nodeauth.ALGORITHM] = nodeauth.SCHEME
+        scheme = schemes.get(header.partition(" ")[0])
         if scheme is None:
             raise InvalidArgument("Unsupported Authorization Type", ArgumentName="Authorization", ArgumentValue=header)
     else:
@@ -222,6 +231,11 @@ def authenticate(request, secret_for, now, service="s3", max_skew=MAX_SKEW):
         raise InvalidRequest("Signed aws-chunked bodies need a request signed with " + sigv4.ALGORITHM)
     if scheme is None:
         return None
+    if scheme == nodeauth.SCHEME:
+        found = nodeauth.verify(
+            request.method, request.path, request.query, request.headers, node_certificates, now, max_skew
+        )
+        return Authenticated(found, scheme)
     token = request.headers.get("x-amz-security-token") or _query_value(request.query, "x-amz-security-token")
     if scheme == "sigv2":
         if service != "s3":

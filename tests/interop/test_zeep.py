@@ -62,7 +62,7 @@ X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-pro
 BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 _ADDRESSING = ("To", "Action", "MessageID")
 
-SETTINGS = f'LISTEN_ADDRESS="127.0.0.1"\nZONE="{ZONE}"\nWALRUS_PORT="0"\n'
+SETTINGS = f'LISTEN_ADDRESS="127.0.0.1"\nZONE="{ZONE}"\nWALRUS_PORT="0"\nHYPERVISOR="test"\n'
 
 #: Component name to (its make_service, its service path).
 COMPONENTS = {

@@ -57,12 +57,16 @@ class Identity:
 
     @ivar privileged: a cloud component (NC, SC) or the cloud administrator,
         allowed into the cloud's own buckets.
+    @ivar node: a Node Controller, signed with its zone's node key
+        (L{eucalyptus.security.nodeauth}): it has no account, may read
+        (GET, HEAD) any object, whatever its ACL, and may do nothing else.
     """
 
     account_id: str | None
     display_name: str = ""
     access_key_id: str = ""
     privileged: bool = False
+    node: bool = False
 
     @property
     def anonymous(self):

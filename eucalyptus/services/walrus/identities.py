@@ -2,10 +2,12 @@
 """
 Who signed an S3 request: access keys from the cloud's account store,
 checked by L{eucalyptus.security.awsauth}, become
-L{eucalyptus.services.walrus.acl.Identity}s.
+L{eucalyptus.services.walrus.acl.Identity}s; so do the node certificates
+of the key directory (C{keys/<zone>/node-cert.pem}), for the Node
+Controllers' image downloads (L{eucalyptus.security.nodeauth}).
 
-Keys are cached for a short time so a busy client costs no database query
-per request; the query itself runs in a thread.
+Keys and certificates are cached for a short time so a busy client costs
+no database query or file read per request; those run in a thread.
 """
 
 import time
@@ -13,7 +15,7 @@ import time
 from twisted.internet import threads
 
 from eucalyptus.accounts import ADMIN_ACCOUNT
-from eucalyptus.security import awsauth
+from eucalyptus.security import awsauth, nodeauth
 from eucalyptus.services.walrus.acl import ANONYMOUS, Identity
 
 __all__ = ["Identities"]
@@ -25,26 +27,58 @@ class _NotCached(Exception):
         self.access_key_id = access_key_id
 
 
+class _NodesNotCached(Exception):
+    pass
+
+
+class _NodeCertificates:
+    """
+    The node certificates as L{nodeauth.verify} looks them up for one
+    request: the cached set if it is fresh, else a reload is asked for.
+
+    @ivar found: fingerprint to C{(zone, certificate)}, once taken.
+    """
+
+    def __init__(self, identities):
+        self._identities = identities
+        self.found = None
+
+    def get(self, fingerprint):
+        if self.found is None:
+            loaded_at, found = self._identities._nodes
+            if loaded_at is None or self._identities.clock() - loaded_at > self._identities.ttl:
+                raise _NodesNotCached()
+            self.found = found
+        entry = self.found.get(fingerprint)
+        return entry[1] if entry is not None else None
+
+
 class Identities:
     """
     The callers Walrus knows, from the cloud's account store.
 
-    @ivar ttl: seconds a looked-up key is trusted before it is read again
-        (a disabled key stops working within this time).
+    @ivar ttl: seconds a looked-up key (or the set of node certificates)
+        is trusted before it is read again (a disabled key stops working
+        within this time).
+    @ivar keys_dir: the key directory whose C{<zone>/node-cert.pem} sign
+        node requests, or L{None}: node requests are refused.
     """
 
-    def __init__(self, accounts, ttl=30.0, clock=time.monotonic, lookup=threads.deferToThread):
+    def __init__(self, accounts, ttl=30.0, clock=time.monotonic, lookup=threads.deferToThread, keys_dir=None):
         """
         @param accounts: the L{eucalyptus.accounts.AccountStore}.
         @param lookup: runs a blocking call off the reactor, returning a
             Deferred (C{deferToThread}; tests run it inline).
+        @param keys_dir: see L{keys_dir}.
         """
         self.accounts = accounts
         self.ttl = ttl
         self.clock = clock
         self.lookup = lookup
+        self.keys_dir = keys_dir
         self._keys = {}
         self._names = {}
+        self._nodes = (None, {})
 
     def _secret_for(self, access_key_id):
         cached = self._keys.get(access_key_id)
@@ -64,15 +98,29 @@ class Identities:
         @raise eucalyptus.errors.AwsError: the signature is wrong, the key
             unknown, the time skewed, ...
         """
+        nodes = _NodeCertificates(self) if self.keys_dir is not None else None
         while True:
             try:
-                auth = awsauth.authenticate(signed, self._secret_for, now)
+                auth = awsauth.authenticate(signed, self._secret_for, now, node_certificates=nodes)
                 break
             except _NotCached as missing:
                 await self.key_for(missing.access_key_id)
+            except _NodesNotCached:
+                nodes.found = await self._load_nodes()
         if auth is None:
             return ANONYMOUS, None
+        if auth.scheme == nodeauth.SCHEME:
+            zone = nodes.found[auth.access_key_id][0]
+            return Identity(None, "node:" + zone, auth.access_key_id, node=True), auth
         return self.identity_of(self._keys[auth.access_key_id][1]), auth
+
+    async def _load_nodes(self):
+        """
+        Read the node certificates again (in a thread).
+        """
+        found = await self.lookup(nodeauth.node_certificates, self.keys_dir)
+        self._nodes = (self.clock(), found)
+        return found
 
     async def key_for(self, access_key_id):
         """

@@ -105,7 +105,16 @@ class ObjectOperations:
     def _allowed(self, caller, acl_text, permission):
         if caller.privileged:
             return True
+        if caller.node:
+            return False
         return acls.Acl.loads(acl_text).allows(caller, permission)
+
+    def _reads_objects(self, caller, permission):
+        """
+        Whether C{caller} is a node reading an object (the only thing a
+        node may do, whatever the ACLs say).
+        """
+        return caller.node and permission == "READ"
 
     @defer.inlineCallbacks
     def bucket_for(self, caller, name, permission):
@@ -293,10 +302,10 @@ class ObjectOperations:
         except (NoSuchKey, NoSuchVersion):
             # S3 says a key is missing only to callers who could list the
             # bucket and see that for themselves.
-            if not self._allowed(caller, bucket.acl, "READ"):
+            if not (self._reads_objects(caller, permission) or self._allowed(caller, bucket.acl, "READ")):
                 raise AccessDenied()
             raise
-        if not self._allowed(caller, version.acl, permission):
+        if not (self._reads_objects(caller, permission) or self._allowed(caller, version.acl, permission)):
             raise AccessDenied()
         return version
 

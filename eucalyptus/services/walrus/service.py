@@ -80,7 +80,7 @@ def make_service(settings, root=None, keystore=None, site=None):
     config = WalrusConfig.from_settings(settings)
     keystore = keystore or KeyStore(config.keys_dir)
     store = LocalObjectStore(config.storage_dir)
-    identities = Identities(AccountStore(config.database_url))
+    identities = Identities(AccountStore(config.database_url), keys_dir=keystore.path)
     objects = ObjectOperations(store, identities)
     operations = WalrusOperations(config, endpoint_url(settings["WALRUS_HOST"], config.port, PATH))
     endpoint = soap_endpoint(config, keystore, "walrus", operations, make_application("walrus"), SERVICE_NAMES["walrus"])

@@ -11,7 +11,6 @@ import io
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -25,7 +24,7 @@ from eucalyptus import admin
 from eucalyptus.accounts import AccountStore
 from eucalyptus.config import CloudConfig, config_from_file
 
-from tests.services.test_daemons import PROJECT, TWISTD, _free_ports
+from tests.daemons import PROJECT, TWISTD, free_ports
 from tests.services.walrus.harness import in_thread
 
 
@@ -39,7 +38,7 @@ class CrashTests(TestCase):
     def setUp(self):
         self.data = os.path.abspath(self.mktemp())
         os.makedirs(self.data)
-        port, other = _free_ports(2)
+        port, other = free_ports(2)
         self.conf = os.path.join(self.data, "eucalyptus.conf")
         with open(self.conf, "w") as f:
             f.write(f'LISTEN_ADDRESS="127.0.0.1"\nWALRUS_PORT="{port}"\nCLC_PORT="{other}"\n')

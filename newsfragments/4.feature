@@ -1,0 +1,1 @@
+The Node Controller runs real virtual machines: signed ncRunInstance and the other NC operations, libvirt on one thread per connection (qemu with KVM or TCG, or libvirt's test driver), an LRU image cache fed from Walrus with the node's own key (plain images and 2007-10-10 bundles), copy-on-write disks, console output, sensors, and instances adopted again after a restart.
