@@ -7,14 +7,16 @@ and C{console=ttyS0} on the command line; the serial console goes to the
 instance's C{console.log}; disks are virtio (C{vda} root, C{vdb} ephemeral,
 C{vdc} swap) unless configured otherwise; the NIC is bridged with the
 instance's MAC when a bridge is configured.  The domain carries a metadata
-element naming the instance and its user so a restarted NC can tell its own
-domains from anyone else's.
+element naming its user and instance directory, so an NC can tell its own
+domains from anyone else's (another NC on the same libvirtd included).
 """
+
+import os
 
 from lxml import etree
 from lxml.builder import ElementMaker
 
-__all__ = ["domain_xml", "disk_xml", "target_name", "METADATA_NS", "owner_of"]
+__all__ = ["domain_xml", "disk_xml", "target_name", "METADATA_NS", "directory_of"]
 
 #: The namespace of the NC's metadata element in a domain.
 METADATA_NS = "http://eucalyptus.com/ns/nc/1"
@@ -93,7 +95,13 @@ def domain_xml(instance, paths, domain_type, bridge, virtio_net=True):
     devices.append(E.serial(E.source(path=paths["console"]), E.target(port="0"), type="file"))
     domain = E.domain(
         E.name(instance.instance_id),
-        E.metadata(M.instance(M.user(instance.user_id), M.reservation(instance.reservation_id))),
+        E.metadata(
+            M.instance(
+                M.user(instance.user_id),
+                M.reservation(instance.reservation_id),
+                M.directory(os.path.dirname(paths["console"])),
+            )
+        ),
         E.memory(str(vm.memory * 1024), unit="KiB"),
         E.vcpu(str(vm.cores)),
         E.os(*boot),
@@ -108,11 +116,10 @@ def domain_xml(instance, paths, domain_type, bridge, virtio_net=True):
     return etree.tostring(domain, encoding="unicode")
 
 
-def owner_of(xml_text):
+def directory_of(xml_text):
     """
-    The user id in a domain's NC metadata, or C{None} when the domain is not
-    one of ours.
+    The instance directory in a domain's NC metadata, or C{None} when the
+    domain is not an NC's.
     """
     root = etree.fromstring(xml_text.encode("utf-8"))
-    user = root.find(f"metadata/{{{METADATA_NS}}}instance/{{{METADATA_NS}}}user")
-    return None if user is None else (user.text or "")
+    return root.findtext(f"metadata/{{{METADATA_NS}}}instance/{{{METADATA_NS}}}directory")

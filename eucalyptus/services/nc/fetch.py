@@ -31,7 +31,6 @@ import os
 import re
 import tempfile
 import time
-from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from twisted.internet import defer, task, threads
@@ -41,7 +40,7 @@ from eucalyptus import bundle
 from eucalyptus.security import nodeauth
 from eucalyptus.services.nc.errors import ImageCorrupt, ImageFetchFailed, ImageNotFound
 
-__all__ = ["Fetcher", "Download", "CHUNK", "CONCURRENT_DISK_OPS", "is_bundle"]
+__all__ = ["Fetcher", "CHUNK", "CONCURRENT_DISK_OPS", "is_bundle"]
 
 #: Bytes read and written at a time.
 CHUNK = 1 << 20
@@ -59,20 +58,6 @@ def is_bundle(url):
     Whether C{url} names an Eucalyptus bundle's manifest.
     """
     return urlsplit(url).path.endswith(".manifest.xml")
-
-
-@dataclass(frozen=True)
-class Download:
-    """
-    A completed download.
-
-    @ivar size: the image's size in bytes.
-    @ivar sha256: the hex SHA-256 of the image (as written, for a bundle
-        the unbundled image).
-    """
-
-    size: int
-    sha256: str
 
 
 class _Transient(Exception):
@@ -124,22 +109,6 @@ def _install(file, path, destination, durable=True):
     os.replace(path, destination)
     if durable:
         _fsync_directory(os.path.dirname(os.path.abspath(destination)))
-
-
-class _HashingFile:
-    """
-    A file that hashes what is written to it (for the unbundled image).
-    """
-
-    def __init__(self, file):
-        self.file = file
-        self.hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data):
-        self.hash.update(data)
-        self.size += len(data)
-        return self.file.write(data)
 
 
 class Fetcher:
@@ -209,12 +178,6 @@ class Fetcher:
         @raise ImageFetchFailed: 403, or every attempt failed.
         @raise ImageCorrupt: the last attempt's bytes were wrong, or a
             bundle does not verify.
-        """
-        return self.download(url, destination).addCallback(lambda done: done.size)
-
-    def download(self, url, destination):
-        """
-        Like L{fetch}, firing with a L{Download}.
         """
         if is_bundle(url):
             return defer.Deferred.fromCoroutine(self._bundle(url, destination))
@@ -358,23 +321,26 @@ class Fetcher:
         Download C{url} to C{destination} through a temporary file.
 
         @param sha1: the hex SHA-1 the bytes must have (a bundle part,
-            a scratch file: not fsynced, and the L{Download} carries this
-            SHA-1).
+            a scratch file: not fsynced).
+        @return: the number of bytes.
         @raise ImageCorrupt: they do not.
         """
         file, path = _temporary(destination)
         try:
-            digest = hashlib.sha1(usedforsecurity=False) if sha1 else hashlib.sha256()
+            if sha1:
+                digest = hashlib.sha1(usedforsecurity=False)
 
-            def write(chunk):
-                file.write(chunk)
-                digest.update(chunk)
+                def write(chunk):
+                    file.write(chunk)
+                    digest.update(chunk)
 
+            else:
+                write = file.write
             size = self._read(url, write)
             if sha1 and digest.hexdigest() != sha1.lower():
                 raise ImageCorrupt(f"The bundle part {url} has SHA-1 {digest.hexdigest()}, its manifest says {sha1}.")
             _install(file, path, destination, durable=not sha1)
-            return Download(size, digest.hexdigest())
+            return size
         except BaseException:
             file.close()
             _remove(path)
@@ -425,18 +391,16 @@ class Fetcher:
         output = await self._run(_temporary, destination)
         part_path = output[1] + ".piece"
         try:
-            image = _HashingFile(output[0])
-            unbundler = bundle.Unbundler(key, iv, image, digest=manifest.digest, size=manifest.size)
+            unbundler = bundle.Unbundler(key, iv, output[0], digest=manifest.digest, size=manifest.size)
             received = 0
             for part in manifest.parts:
                 part_url = directory + quote(part.filename, safe="")
-                done = await self._attempts(part_url, self._get_file, part_url, part_path, part.digest)
-                received += done.size
+                received += await self._attempts(part_url, self._get_file, part_url, part_path, part.digest)
                 await self._run(_feed, unbundler, part_path, part_url)
             if received != manifest.bundled_size:
                 raise ImageCorrupt(f"The parts of {url} hold {received} bytes, its manifest says {manifest.bundled_size}.")
             await self._run(_finish, unbundler, output, destination, url)
-            return Download(image.size, image.hash.hexdigest())
+            return manifest.size
         except BaseException:
             await self._run(_discard, output, part_path)
             raise

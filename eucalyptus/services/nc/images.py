@@ -7,7 +7,7 @@ least recently used first.
 Each entry is a directory named by its key::
 
     <key>/image        the image, complete and checked
-    <key>/entry.json   {key, image_id, url, size, digest, last_used}
+    <key>/entry.json   {key, image_id, url, size, last_used}
 
 The key is the image id and a short digest of the URL without its query,
 so an image registered again under the same id (a new manifest) is a new
@@ -23,12 +23,10 @@ be evicted to make room for a download.  Concurrent requests for one image
 share one download.  Cache bookkeeping is in the reactor thread; every
 change on disk (records, removals) runs in a thread, one at a time.
 
-The fetcher needs only C{fetch(url, destination)}, firing with the size
-(L{eucalyptus.services.nc.fetch.Fetcher} has it).  If it also has
-C{size(url)}, room is made before the download rather than after it; if it
-has C{download(url, destination)}, firing with a
-L{eucalyptus.services.nc.fetch.Download}, the record keeps the image's
-SHA-256.
+The fetcher (L{eucalyptus.services.nc.fetch.Fetcher}) gives
+C{size(url)}, the size when it is known in advance (room is made before the
+download, else after it), and C{fetch(url, destination)}, firing with the
+size once the image is there, complete and checked.
 """
 
 import json
@@ -92,19 +90,22 @@ class CacheUsage:
     entries: int
 
 
+#: What an entry's record holds.
+_FIELDS = ("key", "image_id", "url", "size", "last_used")
+
+
 @dataclass
 class _Entry:
     key: str
     image_id: str
     url: str
     size: int
-    digest: str
     last_used: float
     references: int = 0
     tick: int = 0
 
     def record(self):
-        return {k: getattr(self, k) for k in ("key", "image_id", "url", "size", "digest", "last_used")}
+        return {k: getattr(self, k) for k in _FIELDS}
 
 
 class ImageCache:
@@ -250,19 +251,15 @@ class ImageCache:
             waiter.callback(CacheEntry(key, image_id, self._path(key), entry.size))
 
     async def _download(self, key, image_id, url):
-        expected = await self.fetcher.size(url) if hasattr(self.fetcher, "size") else None
+        expected = await self.fetcher.size(url)
         await self._reserve(key, image_id, expected or 0)
         directory = os.path.join(self.root, key)
         try:
             await self._locked(_fresh_directory, directory)
-            if hasattr(self.fetcher, "download"):
-                done = await self.fetcher.download(url, self._path(key))
-                size, digest = done.size, "sha256:" + done.sha256
-            else:
-                size, digest = await self.fetcher.fetch(url, self._path(key)), None
+            size = await self.fetcher.fetch(url, self._path(key))
             if size > (expected or 0):
                 await self._reserve(key, image_id, size)
-            entry = _Entry(key, image_id, url.partition("?")[0], size, digest, self._reactor.seconds(),
+            entry = _Entry(key, image_id, url.partition("?")[0], size, self._reactor.seconds(),
                            tick=next(self._ticks))  # fmt: skip
             await self._locked(_write_record, directory, entry.record(), True)
             self._log.info("Image cache: {image_id} ({size} bytes) is {key}", image_id=image_id, size=size, key=key)
@@ -363,8 +360,7 @@ def _read_record(directory, name):
         size = os.stat(os.path.join(directory, IMAGE)).st_size
     except (OSError, ValueError):
         return None
-    fields = ("key", "image_id", "url", "size", "digest", "last_used")
-    if not isinstance(record, dict) or set(record) != set(fields):
+    if not isinstance(record, dict) or set(record) != set(_FIELDS):
         return None
     if record["key"] != name or record["size"] != size or cache_key(record["image_id"], record["url"]) != name:
         return None

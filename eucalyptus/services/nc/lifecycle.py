@@ -27,7 +27,7 @@ from twisted.logger import Logger
 
 from eucalyptus.hypervisor.errors import DomainNotFound, HypervisorError
 from eucalyptus.services.nc import instances as records
-from eucalyptus.services.nc.domain import owner_of
+from eucalyptus.services.nc.domain import directory_of
 from eucalyptus.services.nc.instances import BOOTING, CANCELED, RUNNING, SHUTOFF, STAGING, TEARDOWN
 
 __all__ = ["Monitor", "adopt", "MONITORING_PERIOD"]
@@ -108,12 +108,14 @@ class Monitor(TimerService):
     def _destroy_orphans(self, domains):
         node = self.node
         live = {instance.instance_id for instance in node.live()}
+        work = os.path.join(node.config.instance_path, "work")
         for name in domains:
             if name in live or name in node.busy:
                 continue
             try:
                 xml = yield node.hypervisor.domain_xml(name)
-                if owner_of(xml) is None:
+                directory = directory_of(xml)
+                if directory is None or not directory.startswith(work + os.sep):
                     continue
                 self._log.warn("Destroying domain {name}: no instance of this node runs in it", name=name)
                 yield node.hypervisor.destroy(name)

@@ -33,7 +33,7 @@ from eucalyptus.services.nc.operations import NodeOperations
 from eucalyptus.services.nc.resources import automatic_sizes
 from eucalyptus.services.nc.sensors import Sensors
 from eucalyptus.services.nc.volumes import Volumes
-from eucalyptus.services.walrus.threads import Workers
+from eucalyptus.threads import Workers
 
 __all__ = ["make_service", "NodeControllerService"]
 
@@ -90,7 +90,7 @@ class NodeControllerService(service.MultiService):
         yield self.node.files.stop()
 
 
-def _power_down(command, node):
+def power_down(command, node):
     """
     C{ncPowerDown}: run the configured command, once no instance is left.
     """
@@ -162,7 +162,7 @@ def make_service(settings, root=None, keystore=None, hypervisor=None, reactor=No
     files = Workers(reactor, 1, "nc-files")
     node = Node(config, hypervisor, cache, DiskBuilder(config.concurrent_disk_ops), files, work_bytes, reactor)
     sensors = Sensors()
-    power = functools.partial(_power_down, settings["NC_POWERDOWN_COMMAND"]) if settings["NC_POWERDOWN_COMMAND"] else None
+    power = functools.partial(power_down, settings["NC_POWERDOWN_COMMAND"]) if settings["NC_POWERDOWN_COMMAND"] else None
     operations = functools.partial(NodeOperations, node=node, sensors=sensors, volumes=Volumes(node), power=power)
     component = build_component("nc", config, operations, config.service_path, config.host, root=root, keystore=keystore)
     monitor = Monitor(node, sensors)

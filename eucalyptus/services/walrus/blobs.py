@@ -26,7 +26,7 @@ from twisted.internet.defer import fail, gatherResults, succeed
 from twisted.logger import Logger
 
 from eucalyptus.services.walrus.spool import Spool, unlink_quietly, write_all
-from eucalyptus.services.walrus.threads import Workers
+from eucalyptus.threads import Workers
 
 __all__ = ["BlobReader", "BlobStore", "Locator", "fsync_directory", "SMALL"]
 

@@ -28,7 +28,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from eucalyptus.services.walrus.interfaces import Bucket, ObjectVersion, Part, Upload
-from eucalyptus.services.walrus.threads import Workers
+from eucalyptus.threads import Workers
 
 __all__ = [
     "Catalog", "SCHEMA", "referenced_blobs", "version_of", "upload_of",

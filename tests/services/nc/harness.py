@@ -19,7 +19,7 @@ from eucalyptus.services.nc.images import ImageCache
 from eucalyptus.services.nc.lifecycle import Monitor, adopt
 from eucalyptus.services.nc.node import Node
 from eucalyptus.services.nc.sensors import Sensors
-from eucalyptus.services.walrus.threads import Workers
+from eucalyptus.threads import Workers
 
 __all__ = ["LocalFetcher", "NodeTestCase", "spec", "URLS", "MiB"]
 
@@ -55,6 +55,12 @@ class LocalFetcher:
         with open(destination, "wb") as f:
             f.write(self.images[url])
         return len(self.images[url])
+
+    def size(self, url):
+        """
+        Sizes are not known before the download.
+        """
+        return defer.succeed(None)
 
     def close(self):
         pass
@@ -94,9 +100,15 @@ class NodeTestCase(unittest.TestCase):
         self.fetcher = LocalFetcher(
             {URLS["kernel"][1]: b"kernel" * 100, URLS["ramdisk"][1]: b"initrd" * 100, URLS["machine"][1]: b"\0" * MiB}
         )
-        self.hypervisor = LibvirtHypervisor("test:///default", timeout=10)
+        self.hypervisor = self.make_hypervisor()
         self.addCleanup(self.hypervisor.close)
         self.node = self.make_node()
+
+    def make_hypervisor(self):
+        """
+        The driver the node runs on: libvirt's test driver.
+        """
+        return LibvirtHypervisor("test:///default", timeout=10)
 
     def make_node(self, cache_bytes=64 * MiB):
         """

@@ -121,8 +121,9 @@ class RealBootTests(TestCase):
     @defer.inlineCallbacks
     def test_boot_reboot_terminate(self):
         """
-        The guest boots to its marker, reboots (the marker twice), and on
-        terminate its domain, its disks and its cache references go.
+        The guest boots to its marker, its disk counters show in the sensors,
+        it reboots (the marker twice), and on terminate its domain, its disks
+        and its cache references go.
         """
         self.walrus_url = f"http://127.0.0.1:{self.settings['WALRUS_PORT']}"
         nc_url = f"http://127.0.0.1:{self.settings['NC_PORT']}/{self.settings['NC_SERVICE']}"
@@ -144,6 +145,11 @@ class RealBootTests(TestCase):
         self.assertIn(b"NC: staging i-0badf00d", console)
         self.assertIn(b"EUCALYPTUS-TEST-IMAGE: root", console)
 
+        sensors = yield client.call("ncDescribeSensors", t.NcDescribeSensorsType(
+            correlationId="s", userId="u", historySize=10, collectionIntervalTimeMs=5000,
+            instanceIds=["i-0badf00d"], sensorIds=["DiskReadBytes"]))
+        (metric,) = sensors.sensorsResources[0].metrics
+        self.assertGreater(max(v.value for v in metric.counters[0].dimensions[0].values), 0)
         resources = yield client.call("ncDescribeResource", t.NcDescribeResourceType(correlationId="r", userId="u"))
         self.assertEqual(resources.numberOfCoresAvailable, resources.numberOfCoresMax - 1)
         self.assertEqual(resources.hypervisor, "QEMU")

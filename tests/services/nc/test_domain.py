@@ -6,7 +6,7 @@ from lxml import etree
 from twisted.trial.unittest import SynchronousTestCase
 
 from eucalyptus.services.nc import instances as records
-from eucalyptus.services.nc.domain import disk_xml, domain_xml, owner_of, target_name
+from eucalyptus.services.nc.domain import directory_of, disk_xml, domain_xml, target_name
 
 
 def _instance(mac="d0:0d:00:00:00:01"):
@@ -59,10 +59,11 @@ class DomainTests(SynchronousTestCase):
 
     def test_owner(self):
         """
-        The NC's metadata names the user; foreign domains have none.
+        The NC's metadata names the instance directory; foreign domains have
+        none.
         """
-        self.assertEqual(owner_of(domain_xml(_instance(), PATHS, "qemu", "")), "alice")
-        self.assertIsNone(owner_of("<domain><name>other</name></domain>"))
+        self.assertEqual(directory_of(domain_xml(_instance(), PATHS, "qemu", "")), "/w")
+        self.assertIsNone(directory_of("<domain><name>other</name></domain>"))
 
     def test_targets(self):
         """

@@ -94,17 +94,21 @@ class MonitorTests(NodeTestCase):
     @defer.inlineCallbacks
     def test_orphan_destroyed(self):
         """
-        A domain carrying the NC's metadata but no live instance (a create
-        that timed out, say) is destroyed; other domains are left alone.
+        A domain of this node with no live instance (a create that timed
+        out, say) is destroyed; another node's and foreign domains are left
+        alone.
         """
         yield self.start()
-        orphan = spec("i-0000dead")
-        paths = dict(kernel="/nonexistent/kernel", console=os.path.join(self.data, "c.log"), disks=[])
-        yield self.hypervisor.create(domain_xml(orphan, paths, "test", ""))
+        mine = dict(kernel="/k", console=os.path.join(self.directory("i-0000dead"), "console.log"), disks=[])
+        yield self.hypervisor.create(domain_xml(spec("i-0000dead"), mine, "test", ""))
+        theirs = dict(kernel="/k", console="/elsewhere/work/alice/i-0000beef/console.log", disks=[])
+        yield self.hypervisor.create(domain_xml(spec("i-0000beef"), theirs, "test", ""))
         yield self.monitor.run_once()
         names = [d.name for d in (yield self.hypervisor.list_domains())]
         self.assertNotIn("i-0000dead", names)
         self.assertIn("test", names)
+        self.assertIn("i-0000beef", names)
+        yield self.hypervisor.destroy("i-0000beef")
 
 
 class AdoptionTests(NodeTestCase):

@@ -4,6 +4,7 @@ service with WS-Security on the wire.
 """
 
 import base64
+import functools
 import io
 import os
 
@@ -12,14 +13,15 @@ from twisted.internet import defer
 from eucalyptus import admin
 from eucalyptus.config import config_from_string
 from eucalyptus.errors import (
-    InstanceNotFound, InvalidParameterValue, InvalidSecurity, NotImplementedOperation, ServiceUnavailable)
+    IncorrectInstanceState, InstanceNotFound, InvalidParameterValue, InvalidSecurity, NotImplementedOperation,
+    ServiceUnavailable)
 from eucalyptus.security import keys
 from eucalyptus.services.nc.operations import NodeOperations
-from eucalyptus.services.nc.service import make_service
+from eucalyptus.services.nc.service import power_down, make_service
 from eucalyptus.soap.client import SoapClient
 from eucalyptus.wsdl import SERVICE_NAMES, common, make_application, nc_types as t
 from tests.daemons import free_ports
-from tests.services.nc.harness import URLS, NodeTestCase
+from tests.services.nc.harness import URLS, NodeTestCase, spec
 from tests.services.nc.test_boot import node_client
 
 
@@ -141,6 +143,32 @@ class ShimTests(NodeTestCase):
         self.assertEqual(len(cpu), 1)
         self.assertTrue(0.0 <= cpu[0].value <= 100.0)
         self.assertEqual(len(metrics["DiskReadBytes"].dimensions[0].values), 2)
+
+
+class PowerDownTests(NodeTestCase):
+    """
+    ncPowerDown runs the configured command once the node is idle.
+    """
+
+    @defer.inlineCallbacks
+    def test_power_down(self):
+        """
+        With instances the node refuses; idle, it runs the command.
+        """
+        marker = os.path.join(self.data, "powered-down")
+        power = functools.partial(power_down, f"touch {marker}")
+        operations = NodeOperations(self.config, "http://nc", self.node, self.sensors, None, power)
+        yield self.start()
+        operations.state = "ENABLED"
+        self.node.run_instance(spec(), URLS)
+        request = t.NcPowerDownType(correlationId="c", userId="u")
+        yield self.assertFailure(operations.invoke("ncPowerDown", request), IncorrectInstanceState)
+        self.assertFalse(os.path.exists(marker))
+        yield self.settled()
+        self.node.terminate("i-0123abcd", force=True)
+        yield self.settled()
+        yield operations.invoke("ncPowerDown", request)
+        self.assertTrue(os.path.exists(marker))
 
 
 class ServedTests(NodeTestCase):

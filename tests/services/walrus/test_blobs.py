@@ -16,7 +16,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
 from eucalyptus.services.walrus.blobs import SMALL, BlobReader, BlobStore, Locator
-from eucalyptus.services.walrus.threads import Workers
+from eucalyptus.threads import Workers
 from eucalyptus.services.walrus.interfaces import ISpool, SpoolResult
 from eucalyptus.services.walrus.spool import BATCH
 

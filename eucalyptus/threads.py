@@ -1,6 +1,7 @@
 # -*- test-case-name: tests.services.walrus.test_blobs -*-
 """
-L{Workers}: the threads Walrus's storage runs its blocking calls on.
+L{Workers}: threads that run blocking calls (Walrus's storage, the NC's
+instance files) and answer in the reactor thread.
 
 Every pool serves one queue in order and answers in the reactor thread.  A
 pool of one thread is a I{lane}: the jobs given to it run one after the
