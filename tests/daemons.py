@@ -6,10 +6,12 @@ C{DescribeServices} polls until they answer, and SIGTERM to stop them.
 
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 
 from twisted.internet import defer, reactor, task
 
@@ -17,7 +19,7 @@ from eucalyptus import admin
 from eucalyptus.config import config_from_file
 from eucalyptus.errors import EucalyptusError
 
-__all__ = ["Daemons", "free_ports", "PROJECT", "PORT_KEYS"]
+__all__ = ["Daemons", "free_ports", "qemu_directory", "PROJECT", "PORT_KEYS"]
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
@@ -37,16 +39,16 @@ def free_ports(count):
     return ports
 
 
-def _open_to_qemu(directory):
+def qemu_directory(testcase):
     """
-    Let libvirt's unprivileged qemu enter C{directory} and the test
-    directories above it up to trial's working directory (trial makes them
-    private).
+    A new directory that libvirt's unprivileged qemu can reach whatever the
+    checkout's own permissions (it may sit below a private directory), under
+    C{/var/tmp}; removed after the test.
     """
-    top = os.getcwd()
-    while directory.startswith(top + os.sep):
-        os.chmod(directory, os.stat(directory).st_mode | 0o011)
-        directory = os.path.dirname(directory)
+    directory = tempfile.mkdtemp(prefix="euca-test-", dir="/var/tmp")
+    os.chmod(directory, 0o755)
+    testcase.addCleanup(shutil.rmtree, directory, True)
+    return directory
 
 
 class Daemons:
@@ -54,6 +56,7 @@ class Daemons:
     A cloud's data directory and the daemons a test starts on it.
 
     @ivar data: the data directory (keys, logs, state).
+    @ivar instances: the NC's C{INSTANCE_PATH}, where qemu can reach it.
     @ivar settings: the parsed configuration.
     """
 
@@ -64,11 +67,11 @@ class Daemons:
         self.testcase = testcase
         self.data = os.path.abspath(testcase.mktemp())
         os.makedirs(self.data)
-        _open_to_qemu(self.data)
+        self.instances = os.path.join(qemu_directory(testcase), "instances")
         ports = dict(zip(PORT_KEYS, free_ports(len(PORT_KEYS))))
         self.conf = os.path.join(self.data, "eucalyptus.conf")
         with open(self.conf, "w") as f:
-            f.write('LISTEN_ADDRESS="127.0.0.1"\n')
+            f.write(f'LISTEN_ADDRESS="127.0.0.1"\nINSTANCE_PATH="{self.instances}"\n')
             f.writelines(f'{key}="{port}"\n' for key, port in ports.items())
             f.write(extra)
         self.settings = config_from_file(self.conf, self.data)

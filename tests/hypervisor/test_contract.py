@@ -29,6 +29,7 @@ from eucalyptus.hypervisor.errors import DeviceBusy, DomainNotFound, HypervisorE
 from eucalyptus.hypervisor.interfaces import DOMAIN_STATES, DomainInfo, DomainStats, HostInfo, IHypervisor
 from eucalyptus.hypervisor.libvirt import LibvirtHypervisor
 from eucalyptus.hypervisor.probe import boot_sector
+from tests.daemons import qemu_directory
 from tests.fakes.fakelibvirt import FakeLibvirt
 
 __all__ = [
@@ -296,11 +297,9 @@ class QemuContractTests(HypervisorContractTestsMixin, TestCase):
     @inlineCallbacks
     def setUp(self):
         HypervisorContractTestsMixin.setUp(self)
-        directory = os.path.abspath(self.mktemp())
-        os.makedirs(directory)
         # qemu runs as another user (libvirt relabels the images, not the
-        # directories): let it through trial's private temporary directory.
-        os.chmod(os.path.dirname(directory), 0o711)
+        # directories).
+        directory = qemu_directory(self)
         self.boot_image = os.path.join(directory, "boot.img")
         with open(self.boot_image, "wb") as f:
             f.write(boot_sector("euca contract guest", spins=1))

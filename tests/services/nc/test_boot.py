@@ -49,7 +49,7 @@ class RealBootTests(TestCase):
     def setUp(self):
         self.daemons = Daemons(self, 'VNET_BRIDGE=""\nSHUTDOWN_GRACE_PERIOD_SEC="30"\n')
         self.settings = self.daemons.settings
-        self.instances = os.path.join(self.daemons.data, "instances")
+        self.instances = self.daemons.instances
         self.addCleanup(self._no_domain_left)
 
     def _no_domain_left(self):
