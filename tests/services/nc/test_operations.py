@@ -120,6 +120,30 @@ class ShimTests(NodeTestCase):
         yield self.assertFailure(self.call("ncPowerDown", t.NcPowerDownType), NotImplementedOperation)
 
     @defer.inlineCallbacks
+    def test_address_network_stop_start(self):
+        """
+        ncAssignAddress records the public address; ncStartNetwork answers
+        SUCCESS; ncStopInstance powers off keeping the instance Extant and
+        ncStartInstance boots it again.
+        """
+        yield self.start()
+        yield self.operations.invoke("ncRunInstance", run_request())
+        yield self.settled()
+        yield self.call("ncAssignAddress", t.NcAssignAddressType, instanceId="i-0123abcd", publicIp="192.0.2.7")
+        described = yield self.call("ncDescribeInstances", t.NcDescribeInstancesType, instanceIds=["i-0123abcd"])
+        self.assertEqual(described.instances[0].netParams.publicIp, "192.0.2.7")
+        network = yield self.call("ncStartNetwork", t.NcStartNetworkType, remoteHosts=[], remoteHostPort=0, vlan=-1)
+        self.assertEqual(network.networkStatus, "SUCCESS")
+        yield self.call("ncStopInstance", t.NcStopInstanceType, instanceId="i-0123abcd")
+        yield self.settled()
+        described = yield self.call("ncDescribeInstances", t.NcDescribeInstancesType, instanceIds=["i-0123abcd"])
+        self.assertEqual((described.instances[0].stateName, described.instances[0].guestStateName),
+                         ("Extant", "poweredOff"))
+        yield self.call("ncStartInstance", t.NcStartInstanceType, instanceId="i-0123abcd")
+        described = yield self.call("ncDescribeInstances", t.NcDescribeInstancesType, instanceIds=["i-0123abcd"])
+        self.assertEqual(described.instances[0].guestStateName, "poweredOn")
+
+    @defer.inlineCallbacks
     def test_sensors(self):
         """
         After two monitor passes every metric has points; CPU utilisation is
