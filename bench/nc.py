@@ -46,24 +46,13 @@ from eucalyptus.security import keys, trust  # noqa: E402
 from eucalyptus.services.nc.fetch import Fetcher  # noqa: E402
 from eucalyptus.testimage import build_test_image  # noqa: E402
 from eucalyptus.wsdl import common, nc_types as t  # noqa: E402
+from tests.daemons import free_ports  # noqa: E402
 
 TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
 MARKER = b"EUCALYPTUS-TEST-IMAGE: booted"
 IMAGES = os.path.join(data_dir(), "images")
 FILES = {"kernel": "vmlinuz", "ramdisk": "initrd.img", "machine": "root.img"}
 IDS = {"kernel": "eki-00000001", "ramdisk": "eri-00000002", "machine": "emi-00000003"}
-
-
-def _free_ports(count):
-    import socket
-
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 class Cloud:
@@ -74,7 +63,7 @@ class Cloud:
     def __init__(self, base, extra=""):
         self.base = base
         self.processes = []
-        ports = _free_ports(3)
+        ports = free_ports(3)
         self.conf = os.path.join(base, "eucalyptus.conf")
         with open(self.conf, "w") as f:
             f.write(f'LISTEN_ADDRESS="127.0.0.1"\nWALRUS_PORT="{ports[0]}"\nNC_PORT="{ports[1]}"\n'
@@ -268,7 +257,7 @@ def many(cloud, account, urls, count):
     """
     from twisted.internet import reactor
 
-    port = _free_ports(1)[0]
+    port = free_ports(1)[0]
     conf = os.path.join(cloud.base, "test-nc.conf")
     with open(cloud.conf) as f:
         text = f.read()

@@ -39,6 +39,7 @@ from twisted.logger import Logger
 from eucalyptus import bundle
 from eucalyptus.security import nodeauth
 from eucalyptus.services.nc.errors import ImageCorrupt, ImageFetchFailed, ImageNotFound
+from eucalyptus.files import fsync_directory
 
 __all__ = ["Fetcher", "CHUNK", "CONCURRENT_DISK_OPS", "is_bundle"]
 
@@ -79,14 +80,6 @@ def _remove(path):
         pass
 
 
-def _fsync_directory(path):
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _temporary(destination, suffix=".part"):
     """
     A new temporary file next to C{destination}: its open file and path.
@@ -108,7 +101,7 @@ def _install(file, path, destination, durable=True):
     file.close()
     os.replace(path, destination)
     if durable:
-        _fsync_directory(os.path.dirname(os.path.abspath(destination)))
+        fsync_directory(os.path.dirname(os.path.abspath(destination)))
 
 
 class Fetcher:

@@ -42,6 +42,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from eucalyptus.services.nc.errors import CacheFull
+from eucalyptus.files import fsync_directory
 
 __all__ = ["ImageCache", "CacheEntry", "CacheUsage", "cache_key", "IMAGE", "RECORD"]
 
@@ -316,14 +317,6 @@ def _lru(entry):
     return (entry.last_used, entry.tick)
 
 
-def _fsync_directory(path):
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_record(directory, record, durable):
     """
     Write an entry's record (unless the entry has been removed meanwhile).
@@ -338,7 +331,7 @@ def _write_record(directory, record, durable):
             os.fsync(f.fileno())
     os.replace(temporary, os.path.join(directory, RECORD))
     if durable:
-        _fsync_directory(directory)
+        fsync_directory(directory)
 
 
 def _remove_tree(path):

@@ -213,10 +213,10 @@ class Node:
     @defer.inlineCallbacks
     def _start_up(self, instance, urls):
         directory = self.directory(instance)
-        yield self.files.submit(os.makedirs, directory, 0o755, True)
-        self.note(instance, f"staging {instance.instance_id} ({instance.vm.name})")
-        yield self.save(instance)
         try:
+            yield self.files.submit(os.makedirs, directory, 0o755, True)
+            self.note(instance, f"staging {instance.instance_id} ({instance.vm.name})")
+            yield self.save(instance)
             entries = yield self._acquire_images(instance, urls)
             self._check_canceled(instance)
             machine = entries["machine"]

@@ -27,23 +27,13 @@ from twisted.logger import Logger
 
 from eucalyptus.services.walrus.spool import Spool, unlink_quietly, write_all
 from eucalyptus.threads import Workers
+from eucalyptus.files import fsync_directory
 
-__all__ = ["BlobReader", "BlobStore", "Locator", "fsync_directory", "SMALL"]
+__all__ = ["BlobReader", "BlobStore", "Locator", "SMALL"]
 
 _COPY_CHUNK = 1 << 20
 # Versions up to this size have their bytes read by L{BlobStore.probe}.
 SMALL = 64 << 10
-
-
-def fsync_directory(path):
-    """
-    Make the entries of directory C{path} durable.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Locator(tuple):
