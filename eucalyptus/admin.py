@@ -181,6 +181,8 @@ def _status(reactor, settings, wait, out):
             try:
                 statuses = yield describe_services(settings, component, url, reactor)
                 state = ", ".join(s.localState for s in statuses)
+                if any(s.localState != "ENABLED" for s in statuses):
+                    down += 1
             except EucalyptusError as e:
                 state, down = f"DOWN ({e})", down + 1
             rows.append(f"{component:<7} {state:<10} {url}")
