@@ -122,8 +122,8 @@ class RealBootTests(TestCase):
     def test_boot_reboot_terminate(self):
         """
         The guest boots to its marker, its disk counters show in the sensors,
-        it reboots (the marker twice), and on terminate its domain, its disks
-        and its cache references go.
+        it reboots (the marker twice), a restarted NC adopts it, and on
+        terminate its domain, its disks and its cache references go.
         """
         self.walrus_url = f"http://127.0.0.1:{self.settings['WALRUS_PORT']}"
         nc_url = f"http://127.0.0.1:{self.settings['NC_PORT']}/{self.settings['NC_SERVICE']}"
@@ -157,8 +157,19 @@ class RealBootTests(TestCase):
         reboot = yield client.call("ncRebootInstance", t.NcRebootInstanceType(
             correlationId="b", userId="u", instanceId="i-0badf00d"))
         self.assertTrue(reboot.status)
-        yield self._until("the marker after the reboot", lambda: self._console(client).addCallback(
-            lambda text: text.count(MARKER) >= 2), 120)
+        yield self._until("the guest ready after the reboot", lambda: self._console(client).addCallback(
+            lambda text: text.count(MARKER) >= 2 and text.count(READY) >= 2), 120)
+
+        # A restarted NC adopts the running guest.
+        yield client.close()
+        yield self.daemons.stop(nc)
+        nc, log = self.daemons.start("euca-nc")
+        yield self.daemons.until_enabled("nc", nc_url)
+        client = node_client(self.settings, nc_url)
+        self.addCleanup(client.close)
+        self.assertEqual((yield self._state(client)), "Extant")
+        with open(log) as f:
+            self.assertIn("adopted 1 instances", f.read())
 
         terminated = yield client.call("ncTerminateInstance", t.NcTerminateInstanceType(
             correlationId="t", userId="u", instanceId="i-0badf00d", force=False))
