@@ -1,0 +1,221 @@
+# -*- test-case-name: tests.services.cc.test_nodes -*-
+"""
+What the Cluster Controller knows about its nodes and their instances.
+
+Pure bookkeeping over the answers of C{ncDescribeResource} and
+C{ncDescribeInstances}: no I/O, no reactor.  Times are plain seconds from
+whatever clock the caller uses (the poller's).
+
+A L{NodeRecord} is one node in C{NODES}: its state (L{ENABLED},
+L{DISABLED} for maintenance, L{DOWN} when it does not answer, L{ASLEEP}
+when POWERSAVE powered it off), why, and its last reported resources.  The
+L{InstanceCache} is every instance some node reported, with the node that
+last reported it; an entry no node has reported for C{INSTANCE_TIMEOUT}
+seconds is dropped (the original C{refresh_instances} invalidation).
+"""
+
+from dataclasses import dataclass
+from typing import Optional
+
+from eucalyptus.services.cc.scheduler import ASLEEP, DISABLED, DOWN, ENABLED, NodeView
+
+__all__ = [
+    "ENABLED", "DISABLED", "DOWN", "ASLEEP", "STATES",
+    "NodeResources", "NodeRecord", "CachedInstance", "InstanceCache",
+]
+
+#: Every node state.
+STATES = (ENABLED, DISABLED, DOWN, ASLEEP)
+
+
+@dataclass(frozen=True)
+class NodeResources:
+    """
+    A node's last C{ncDescribeResource} figures: cores, memory (MB) and
+    disk (GB), maximum and available.
+    """
+
+    cores_max: int
+    cores_available: int
+    memory_max: int
+    memory_available: int
+    disk_max: int
+    disk_available: int
+    hypervisor: str = ""
+    iqn: str = ""
+
+    @classmethod
+    def from_response(cls, response):
+        """
+        The figures of an C{ncDescribeResourceResponseType}.
+
+        @raise ValueError: a figure is missing or not a number.
+        """
+        wire = {
+            "cores_max": "numberOfCoresMax",
+            "cores_available": "numberOfCoresAvailable",
+            "memory_max": "memorySizeMax",
+            "memory_available": "memorySizeAvailable",
+            "disk_max": "diskSizeMax",
+            "disk_available": "diskSizeAvailable",
+        }
+        missing = [name for name in wire.values() if getattr(response, name) is None]
+        if missing:
+            raise ValueError(f"the node's resource answer lacks {', '.join(missing)}")
+        return cls(
+            **{field: int(getattr(response, name)) for field, name in wire.items()},
+            hypervisor=response.hypervisor or "",
+            iqn=response.iqn or "",
+        )
+
+
+@dataclass
+class NodeRecord:
+    """
+    One node as the CC knows it.
+
+    @ivar host: the node's host, as in C{NODES}.
+    @ivar url: its SOAP endpoint.
+    @ivar state: one of L{STATES}; L{DOWN} until it first answers.
+    @ivar reason: why it is in that state, for people.
+    @ivar resources: its last L{NodeResources}, or C{None} before it answered.
+    @ivar last_seen: when it last answered a poll, or C{None}.
+    @ivar failures: consecutive polls it failed.
+    """
+
+    host: str
+    url: str
+    state: str = DOWN
+    reason: str = "not polled yet"
+    resources: Optional[NodeResources] = None
+    last_seen: Optional[float] = None
+    failures: int = 0
+
+    def answered(self, status, resources, now):
+        """
+        The node answered a poll: it is L{ENABLED} or, when it says so,
+        L{DISABLED}.
+
+        @param status: the C{nodeStatus} it reported.
+        @param resources: its L{NodeResources}.
+        @param now: the time of the answer.
+        """
+        status = (status or "").lower()
+        if status == ENABLED:
+            self.state, self.reason = ENABLED, "answering"
+        elif status == DISABLED:
+            self.state, self.reason = DISABLED, "the node reports itself disabled"
+        else:
+            self.state, self.reason = DISABLED, f"the node reports the unknown status {status!r}"
+        self.resources = resources
+        self.last_seen = now
+        self.failures = 0
+
+    def failed(self, why, now):
+        """
+        The node did not answer a poll, or answered nonsense: it is L{DOWN}.
+
+        @param why: what went wrong, for people.
+        @param now: the time the poll gave up.
+        """
+        self.failures += 1
+        self.state = DOWN
+        if self.last_seen is None:
+            self.reason = f"never answered: {why}"
+        else:
+            self.reason = f"no answer for {now - self.last_seen:.0f} s: {why}"
+
+    def view(self, idle_since=None):
+        """
+        The node as the scheduler sees it (no resources: nothing available).
+
+        @return: a L{NodeView}.
+        """
+        figures = self.resources or NodeResources(0, 0, 0, 0, 0, 0)
+        return NodeView(
+            name=self.host,
+            state=self.state,
+            cores_max=figures.cores_max,
+            cores_available=figures.cores_available,
+            memory_max=figures.memory_max,
+            memory_available=figures.memory_available,
+            disk_max=figures.disk_max,
+            disk_available=figures.disk_available,
+            idle_since=idle_since,
+        )
+
+
+@dataclass(frozen=True)
+class CachedInstance:
+    """
+    One instance as a node last reported it.
+
+    @ivar host: the node that last reported it.
+    @ivar instance: the C{instanceType} it reported.
+    @ivar reported: when a node last reported it.
+    """
+
+    host: str
+    instance: object
+    reported: float
+
+
+class InstanceCache:
+    """
+    Every instance some node reported, by instance id.
+    """
+
+    def __init__(self):
+        self._entries = {}
+
+    def __len__(self):
+        return len(self._entries)
+
+    def __contains__(self, instance_id):
+        return instance_id in self._entries
+
+    def get(self, instance_id):
+        """
+        @return: the L{CachedInstance} of C{instance_id}, or C{None}.
+        """
+        return self._entries.get(instance_id)
+
+    def update(self, host, instances, now):
+        """
+        Record what node C{host} reported: each instance is now on that host,
+        as reported, seen at C{now}.
+
+        @param instances: its C{instanceType}s (each with an C{instanceId}).
+        """
+        for instance in instances:
+            if instance.instanceId:
+                self._entries[instance.instanceId] = CachedInstance(host, instance, now)
+
+    def drop_stale(self, now, timeout):
+        """
+        Forget every instance no node has reported for more than C{timeout}
+        seconds (C{INSTANCE_TIMEOUT}).
+
+        @return: the ids dropped, sorted.
+        """
+        stale = sorted(key for key, entry in self._entries.items() if now - entry.reported > timeout)
+        for key in stale:
+            del self._entries[key]
+        return stale
+
+    def describe(self, ids=None):
+        """
+        The cached instances, by id, as C{DescribeInstances} answers.
+
+        @param ids: the instance ids wanted; all when empty or C{None}.
+            Unknown ids are left out.
+        @return: a list of L{CachedInstance}, sorted by instance id.
+        """
+        keys = sorted(self._entries) if not ids else sorted(set(ids) & set(self._entries))
+        return [self._entries[key] for key in keys]
+
+    def on_host(self, host):
+        """
+        @return: the L{CachedInstance}s last reported by C{host}, by id.
+        """
+        return [entry for key, entry in sorted(self._entries.items()) if entry.host == host]
