@@ -17,6 +17,7 @@ seconds is dropped (the original C{refresh_instances} invalidation).
 from dataclasses import dataclass
 from typing import Optional
 
+from eucalyptus.capacity import WIRE_NAMES, Capacity
 from eucalyptus.services.cc.scheduler import ASLEEP, DISABLED, DOWN, ENABLED, NodeView
 
 __all__ = [
@@ -29,18 +30,12 @@ STATES = (ENABLED, DISABLED, DOWN, ASLEEP)
 
 
 @dataclass(frozen=True)
-class NodeResources:
+class NodeResources(Capacity):
     """
-    A node's last C{ncDescribeResource} figures: cores, memory (MB) and
-    disk (GB), maximum and available.
+    A node's last C{ncDescribeResource} answer: its L{Capacity}, its
+    hypervisor and its iSCSI initiator name.
     """
 
-    cores_max: int
-    cores_available: int
-    memory_max: int
-    memory_available: int
-    disk_max: int
-    disk_available: int
     hypervisor: str = ""
     iqn: str = ""
 
@@ -51,19 +46,11 @@ class NodeResources:
 
         @raise ValueError: a figure is missing or not a number.
         """
-        wire = {
-            "cores_max": "numberOfCoresMax",
-            "cores_available": "numberOfCoresAvailable",
-            "memory_max": "memorySizeMax",
-            "memory_available": "memorySizeAvailable",
-            "disk_max": "diskSizeMax",
-            "disk_available": "diskSizeAvailable",
-        }
-        missing = [name for name in wire.values() if getattr(response, name) is None]
+        missing = [name for name in WIRE_NAMES.values() if getattr(response, name) is None]
         if missing:
             raise ValueError(f"the node's resource answer lacks {', '.join(missing)}")
         return cls(
-            **{field: int(getattr(response, name)) for field, name in wire.items()},
+            **{field: int(getattr(response, name)) for field, name in WIRE_NAMES.items()},
             hypervisor=response.hypervisor or "",
             iqn=response.iqn or "",
         )
@@ -131,18 +118,8 @@ class NodeRecord:
 
         @return: a L{NodeView}.
         """
-        figures = self.resources or NodeResources(0, 0, 0, 0, 0, 0)
-        return NodeView(
-            name=self.host,
-            state=self.state,
-            cores_max=figures.cores_max,
-            cores_available=figures.cores_available,
-            memory_max=figures.memory_max,
-            memory_available=figures.memory_available,
-            disk_max=figures.disk_max,
-            disk_available=figures.disk_available,
-            idle_since=idle_since,
-        )
+        figures = self.resources.figures() if self.resources else dict.fromkeys(WIRE_NAMES, 0)
+        return NodeView(name=self.host, state=self.state, idle_since=idle_since, **figures)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ feasibility test).  The policies, in C{NODES} order:
 from dataclasses import dataclass, replace
 from typing import Optional
 
+from eucalyptus.capacity import Capacity
 from eucalyptus.errors import InsufficientInstanceCapacity
 
 __all__ = [
@@ -55,9 +56,9 @@ class VmShape:
 
 
 @dataclass(frozen=True)
-class NodeView:
+class NodeView(Capacity):
     """
-    One node as the CC last saw it.
+    One node as the CC last saw it: its L{Capacity} and
 
     @ivar name: the node's host, as in C{NODES}.
     @ivar state: L{ENABLED}, L{DISABLED}, L{DOWN} or L{ASLEEP}.
@@ -66,35 +67,9 @@ class NodeView:
         it empty.
     """
 
-    name: str
-    state: str
-    cores_max: int
-    cores_available: int
-    memory_max: int
-    memory_available: int
-    disk_max: int
-    disk_available: int
+    name: str = ""
+    state: str = ENABLED
     idle_since: Optional[float] = None
-
-    def fits(self, shape):
-        """
-        Whether the available cores, memory and disk each cover C{shape}.
-        """
-        return (
-            shape.cores <= self.cores_available
-            and shape.memory <= self.memory_available
-            and shape.disk <= self.disk_available
-        )
-
-    def is_empty(self):
-        """
-        Whether no instance uses anything: every available figure is the maximum.
-        """
-        return (
-            self.cores_available == self.cores_max
-            and self.memory_available == self.memory_max
-            and self.disk_available == self.disk_max
-        )
 
 
 @dataclass

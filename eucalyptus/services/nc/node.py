@@ -102,7 +102,7 @@ class Node:
 
     def resources(self):
         """
-        The node's L{Resources}.
+        The node's L{eucalyptus.capacity.Capacity}.
         """
         return node_resources(
             self.host, self.config.max_cores, self.config.max_mem, self.work_bytes, self.instances.values()

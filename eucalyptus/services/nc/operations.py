@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from twisted.internet import defer
 
+from eucalyptus.capacity import WIRE_NAMES
 from eucalyptus.errors import InvalidParameterValue, NotImplementedOperation, ServiceUnavailable
 from eucalyptus.services.base import ComponentOperations, respond
 from eucalyptus.services.nc import instances as records
@@ -258,21 +259,16 @@ class NodeOperations(ComponentOperations):
         return respond(request, t.NcGetConsoleOutputResponseType, consoleOutput=output)
 
     def describe_resource(self, request):
-        r = self.node.resources()
+        figures = self.node.resources().figures()
         return respond(
             request,
             t.NcDescribeResourceResponseType,
             nodeStatus="enabled" if self.node.enabled else "disabled",
             migrationCapable=False,
             iqn="",
-            memorySizeMax=r.memory_max,
-            memorySizeAvailable=r.memory_available,
-            diskSizeMax=r.disk_max,
-            diskSizeAvailable=r.disk_available,
-            numberOfCoresMax=r.cores_max,
-            numberOfCoresAvailable=r.cores_available,
             publicSubnets="",
             hypervisor=self.node.host.name,
+            **{wire: figures[field] for field, wire in WIRE_NAMES.items()},
         )
 
     @defer.inlineCallbacks

@@ -10,36 +10,16 @@ the maximum less what every instance not torn down uses, never below zero.
 """
 
 import os
-from dataclasses import dataclass
 
+from eucalyptus.capacity import Capacity
 from eucalyptus.services.nc.instances import TEARDOWN
 
-__all__ = ["Resources", "node_resources", "HOST_RESERVE_MB", "automatic_sizes"]
+__all__ = ["node_resources", "HOST_RESERVE_MB", "automatic_sizes"]
 
 #: Memory kept for the host, MB (the original's 256).
 HOST_RESERVE_MB = 256
 _MiB = 1024**2
 _GiB = 1024**3
-
-
-@dataclass(frozen=True)
-class Resources:
-    """
-    Maximum and available cores, memory (MB) and disk (GB).
-    """
-
-    cores_max: int
-    cores_available: int
-    memory_max: int
-    memory_available: int
-    disk_max: int
-    disk_available: int
-
-    def fits(self, vm):
-        """
-        Whether an instance of VM type C{vm} fits in what is available.
-        """
-        return vm.cores <= self.cores_available and vm.memory <= self.memory_available and vm.disk <= self.disk_available
 
 
 def automatic_sizes(instance_path, cache_size_mb, work_size_mb):
@@ -69,7 +49,7 @@ def node_resources(host, max_cores, max_mem, work_bytes, instances):
     memory = max_mem or max(0, host.memory_mib - HOST_RESERVE_MB)
     disk = work_bytes // _GiB
     live = [instance.vm for instance in instances if instance.state != TEARDOWN and instance.vm is not None]
-    return Resources(
+    return Capacity(
         cores_max=cores,
         cores_available=max(0, cores - sum(vm.cores for vm in live)),
         memory_max=memory,

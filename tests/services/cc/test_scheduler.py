@@ -36,7 +36,10 @@ def node(name, state=ENABLED, cores=4, memory=4096, disk=40, free=None, idle_sin
     A node with the given maximum; C{free} (cores, memory, disk) defaults to all of it.
     """
     cores_free, memory_free, disk_free = free if free is not None else (cores, memory, disk)
-    return NodeView(name, state, cores, cores_free, memory, memory_free, disk, disk_free, idle_since)
+    return NodeView(
+        cores_max=cores, cores_available=cores_free, memory_max=memory, memory_available=memory_free, disk_max=disk,
+        disk_available=disk_free, name=name, state=state, idle_since=idle_since,
+    )
 
 
 def choose(policy, nodes, shape, state, times):
