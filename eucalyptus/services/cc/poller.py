@@ -48,7 +48,7 @@ class NodePoller(TimerService):
         @param cache: the L{InstanceCache} to update.
         @param client_for: called with a L{NodeRecord}, a SOAP client of that
             node (with C{call(operation, request)} returning a Deferred, and
-            optionally C{close()}).  Called once per node and URL; the
+            C{close()}).  Called once per node and URL; the
             poller closes them when it stops.
         @param interval: seconds between passes (C{NC_POLLING_FREQUENCY}).
         @param per_node_timeout: seconds one node has for both calls.
@@ -175,5 +175,5 @@ class NodePoller(TimerService):
         @return: a Deferred firing when they are closed.
         """
         clients, self._clients = list(self._clients.values()), {}
-        closing = [defer.maybeDeferred(client.close) for client in clients if hasattr(client, "close")]
+        closing = [defer.maybeDeferred(client.close) for client in clients]
         return defer.DeferredList(closing, consumeErrors=True).addCallback(lambda _: None)
