@@ -1,0 +1,1 @@
+The Cluster Controller polls its nodes (NODES) with signed calls, in parallel with a per-node timeout, and answers DescribeResources and DescribeInstances from what they reported; its scheduling policies (ROUNDROBIN, GREEDY, POWERSAVE) exist as tested code, not yet used by RunInstances.
