@@ -7,7 +7,6 @@ and writing one.  The format is described in L{eucalyptus.bundle}.
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
@@ -18,6 +17,7 @@ from lxml.builder import E
 
 from eucalyptus import __version__
 from eucalyptus.errors import ClientError
+from eucalyptus.files import write_atomically
 from eucalyptus.xmlsafe import parse_untrusted
 
 MANIFEST_VERSION = "2007-10-10"
@@ -312,13 +312,5 @@ def _write_manifest(out_dir, name, configuration, image, signing_key):
         E.signature(signature.hex()),
     )
     path = os.path.join(out_dir, f"{name}.manifest.xml")
-    fd, temporary = tempfile.mkstemp(prefix=".manifest-", dir=out_dir)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(etree.tostring(manifest))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_atomically(path, etree.tostring(manifest), durable=False)
     return path

@@ -42,7 +42,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from eucalyptus.services.nc.errors import CacheFull
-from eucalyptus.files import fsync_directory
+from eucalyptus.files import write_atomically
 
 __all__ = ["ImageCache", "CacheEntry", "CacheUsage", "cache_key", "IMAGE", "RECORD"]
 
@@ -321,17 +321,8 @@ def _write_record(directory, record, durable):
     """
     Write an entry's record (unless the entry has been removed meanwhile).
     """
-    if not os.path.isdir(directory):
-        return
-    temporary = os.path.join(directory, "." + RECORD + ".tmp")
-    with open(temporary, "w") as f:
-        json.dump(record, f)
-        if durable:
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(temporary, os.path.join(directory, RECORD))
-    if durable:
-        fsync_directory(directory)
+    if os.path.isdir(directory):
+        write_atomically(os.path.join(directory, RECORD), json.dumps(record), durable)
 
 
 def _remove_tree(path):

@@ -19,6 +19,8 @@ import os
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from eucalyptus.files import write_atomically
+
 __all__ = [
     "STAGING", "BOOTING", "RUNNING", "BLOCKED", "PAUSED", "SHUTDOWN", "SHUTOFF", "CRASHED",
     "TEARDOWN", "CANCELED", "PENDING", "EXTANT",
@@ -234,13 +236,7 @@ def save(instance, directory):
     Write the record into C{directory} atomically and durably (blocking:
     run it in a thread).
     """
-    path = os.path.join(directory, RECORD)
-    temporary = path + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
-        json.dump(to_dict(instance), f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
+    write_atomically(os.path.join(directory, RECORD), json.dumps(to_dict(instance), indent=1, sort_keys=True))
 
 
 def load(directory):
