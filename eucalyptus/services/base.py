@@ -17,7 +17,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web.resource import Resource
 
-from eucalyptus.errors import NotImplementedOperation
+from eucalyptus.errors import NotImplementedOperation, ServiceUnavailable
 from eucalyptus.security import trust
 from eucalyptus.security.wssec import Verifier
 from eucalyptus.soap.resource import ServiceEndpoint, SoapResource, SoapSite
@@ -49,7 +49,8 @@ class ComponentOperations:
     @cvar component: C{clc}, C{walrus}, C{cc}, C{sc} or C{nc}.
     @cvar service_type: the C{serviceInfoType.type} reported by
         C{DescribeServices}.
-    @ivar state: the service state (C{ENABLED}, C{DISABLED}, ...).
+    @ivar state: the service state (C{ENABLED}, C{DISABLED}, C{NOTREADY}
+        while starting, ...).
     """
 
     component = None
@@ -74,10 +75,16 @@ class ComponentOperations:
 
     def invoke(self, name, request):
         """
-        Run operation C{name}; the SOAP adapter's only way in.
+        Run operation C{name}; the SOAP adapter's only way in.  While the
+        component is C{NOTREADY} (still starting) only C{DescribeServices}
+        is answered.
 
         @return: a Deferred firing with the response object.
         """
+        if self.state == "NOTREADY" and name != "DescribeServices":
+            return defer.fail(
+                ServiceUnavailable(f"The {self.component} is starting; try again in a few seconds.")
+            )
         method = self._table.get(name)
         if method is None:
             return defer.fail(

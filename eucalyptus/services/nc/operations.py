@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from twisted.internet import defer
 
 from eucalyptus.capacity import WIRE_NAMES
-from eucalyptus.errors import InvalidParameterValue, NotImplementedOperation, ServiceUnavailable
+from eucalyptus.errors import InvalidParameterValue, NotImplementedOperation
 from eucalyptus.services.base import ComponentOperations, respond
 from eucalyptus.services.nc import instances as records
 from eucalyptus.services.nc.node import IMAGE_ROLES
@@ -189,16 +189,8 @@ class NodeOperations(ComponentOperations):
         self.power = power
         ComponentOperations.__init__(self, config, url)
         if node is not None and node.host is None:
+            # Until it knows its host and has adopted its instances.
             self.state = "NOTREADY"
-
-    def invoke(self, name, request):
-        """
-        Run an operation; until the node knows its host and has adopted its
-        instances (C{NOTREADY}) only C{DescribeServices} is answered.
-        """
-        if self.state == "NOTREADY" and name != "DescribeServices":
-            return defer.fail(ServiceUnavailable("The node controller is starting; try again in a few seconds."))
-        return ComponentOperations.invoke(self, name, request)
 
     def operations(self):
         if self.node is None:
