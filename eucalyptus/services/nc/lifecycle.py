@@ -48,6 +48,7 @@ class Monitor(TimerService):
         self.node = node
         self.sensors = sensors
         self.clock = node.reactor
+        self._foreign = set()
 
     def run_once(self):
         """
@@ -109,13 +110,16 @@ class Monitor(TimerService):
         node = self.node
         live = {instance.instance_id for instance in node.live()}
         work = os.path.join(node.config.instance_path, "work")
-        for name in domains:
-            if name in live or name in node.busy:
+        # Domains found to be someone else's are not read again while they exist.
+        self._foreign &= {domain.uuid for domain in domains.values()}
+        for name, domain in domains.items():
+            if name in live or name in node.busy or domain.uuid in self._foreign:
                 continue
             try:
                 xml = yield node.hypervisor.domain_xml(name)
                 directory = directory_of(xml)
                 if directory is None or not directory.startswith(work + os.sep):
+                    self._foreign.add(domain.uuid)
                     continue
                 self._log.warn("Destroying domain {name}: no instance of this node runs in it", name=name)
                 yield node.hypervisor.destroy(name)
