@@ -8,6 +8,7 @@ terminated; nothing is left behind.
 
 import base64
 import os
+import secrets
 import time
 
 import boto3
@@ -25,6 +26,9 @@ from tests.daemons import PROJECT, Daemons
 
 MARKER = b"EUCALYPTUS-TEST-IMAGE: booted"
 READY = b"EUCALYPTUS-TEST-IMAGE: ready"
+#: A fresh instance id per run: libvirtd is the machine's, shared with any
+#: other run of this test.
+INSTANCE = f"i-{secrets.token_hex(4)}"
 #: Where C{make test-image} builds the image (and its package cache).
 IMAGES = os.path.join(os.environ.get("EUCALYPTUS_HOME", os.path.join(PROJECT, "var")), "images")
 IMAGE_DIR = os.path.join(IMAGES, "test")
@@ -56,7 +60,7 @@ class RealBootTests(TestCase):
         connection = libvirt.open("qemu:///system")
         try:
             for domain in connection.listAllDomains():
-                if domain.name() == "i-0badf00d":
+                if domain.name() == INSTANCE:
                     domain.destroy()
         finally:
             connection.close()
@@ -90,7 +94,7 @@ class RealBootTests(TestCase):
             for role, url in urls.items()
         ])
         return t.NcRunInstanceType(
-            correlationId="boot", userId=account, instanceId="i-0badf00d", reservationId="r-0badf00d",
+            correlationId="boot", userId=account, instanceId=INSTANCE, reservationId="r-0badf00d",
             ownerId=account, accountId=account, imageId="emi-test", kernelId="eki-test", ramdiskId="eri-test",
             instanceType=vm, keyName="", netParams=common.NetConfigType(privateMacAddress="d0:0d:0b:ad:f0:0d"),
         )
@@ -109,13 +113,13 @@ class RealBootTests(TestCase):
     @defer.inlineCallbacks
     def _state(self, client):
         response = yield client.call("ncDescribeInstances", t.NcDescribeInstancesType(
-            correlationId="d", userId="u", instanceIds=["i-0badf00d"]))
+            correlationId="d", userId="u", instanceIds=[INSTANCE]))
         return response.instances[0].stateName if response.instances else None
 
     @defer.inlineCallbacks
     def _console(self, client):
         response = yield client.call("ncGetConsoleOutput", t.NcGetConsoleOutputType(
-            correlationId="c", userId="u", instanceId="i-0badf00d"))
+            correlationId="c", userId="u", instanceId=INSTANCE))
         return base64.b64decode(response.consoleOutput)
 
     @defer.inlineCallbacks
@@ -142,12 +146,12 @@ class RealBootTests(TestCase):
         console = yield self._until("the guest to be ready", lambda: self._console(client).addCallback(
             lambda text: text if READY in text else None), 120)
         self.assertIn(MARKER, console)
-        self.assertIn(b"NC: staging i-0badf00d", console)
+        self.assertIn(f"NC: staging {INSTANCE}".encode(), console)
         self.assertIn(b"EUCALYPTUS-TEST-IMAGE: root", console)
 
         sensors = yield client.call("ncDescribeSensors", t.NcDescribeSensorsType(
             correlationId="s", userId="u", historySize=10, collectionIntervalTimeMs=5000,
-            instanceIds=["i-0badf00d"], sensorIds=["DiskReadBytes"]))
+            instanceIds=[INSTANCE], sensorIds=["DiskReadBytes"]))
         (metric,) = sensors.sensorsResources[0].metrics
         self.assertGreater(max(v.value for v in metric.counters[0].dimensions[0].values), 0)
         resources = yield client.call("ncDescribeResource", t.NcDescribeResourceType(correlationId="r", userId="u"))
@@ -155,7 +159,7 @@ class RealBootTests(TestCase):
         self.assertEqual(resources.hypervisor, "QEMU")
 
         reboot = yield client.call("ncRebootInstance", t.NcRebootInstanceType(
-            correlationId="b", userId="u", instanceId="i-0badf00d"))
+            correlationId="b", userId="u", instanceId=INSTANCE))
         self.assertTrue(reboot.status)
         yield self._until("the guest ready after the reboot", lambda: self._console(client).addCallback(
             lambda text: text.count(MARKER) >= 2 and text.count(READY) >= 2), 120)
@@ -172,13 +176,13 @@ class RealBootTests(TestCase):
             self.assertIn("adopted 1 instances", f.read())
 
         terminated = yield client.call("ncTerminateInstance", t.NcTerminateInstanceType(
-            correlationId="t", userId="u", instanceId="i-0badf00d", force=False))
+            correlationId="t", userId="u", instanceId=INSTANCE, force=False))
         self.assertEqual(terminated.previousState, "Extant")
         yield self._until("Teardown", lambda: self._state(client).addCallback(lambda s: s == "Teardown"), 90)
         connection = libvirt.open("qemu:///system")
         self.addCleanup(connection.close)
-        self.assertNotIn("i-0badf00d", [d.name() for d in connection.listAllDomains()])
-        directory = os.path.join(self.instances, "work", account, "i-0badf00d")
+        self.assertNotIn(INSTANCE, [d.name() for d in connection.listAllDomains()])
+        directory = os.path.join(self.instances, "work", account, INSTANCE)
         self.assertEqual(sorted(os.listdir(directory)), ["console.append.log", "console.log"])
         cache = os.path.join(self.instances, "cache")
         self.assertEqual(len(os.listdir(cache)), 3)
