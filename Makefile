@@ -16,10 +16,10 @@ COMPONENTS := clc walrus sc cc nc
 # Debian packages the project needs; installed only when missing.
 # The NC: libvirt and qemu (TCG), libvirt-python's build (gcc, python3-dev,
 # libvirt-dev); the test image: kmod (depmod), e2fsprogs (mke2fs, debugfs),
-# busybox-static, cpio; bundles: openssl (the compatibility test).
+# busybox-static; bundles: openssl (the compatibility test).
 DEBS := pkg-config libxmlsec1-dev libxmlsec1-openssl \
 	gcc python3-dev libvirt-daemon-system libvirt-clients libvirt-dev qemu-system-x86 qemu-utils \
-	busybox-static cpio e2fsprogs kmod openssl
+	busybox-static e2fsprogs kmod openssl
 LIBVIRT_URI := qemu:///system
 
 .PHONY: cloud stop test deps venv init status clean-var hypervisor test-image
