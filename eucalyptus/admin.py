@@ -5,6 +5,8 @@ C{euca-admin}: the administrator's command on the CLC host.
     euca-admin init [--zone ZONE ...]   create keys, the admin account, its eucarc
     euca-admin add-account NAME         a user account and its eucarc (credentials/NAME/)
     euca-admin status [--wait SECONDS]  each component's state, by signed DescribeServices
+    euca-admin register-node, deregister-node, modify-node, nodes
+                                        the CC's nodes (see eucalyptus.nodeadmin)
 
 C{init} never overwrites anything: it says what already exists and makes only
 what is missing.
@@ -195,6 +197,39 @@ def _status(reactor, settings, wait, out):
         raise SystemExit(1)
 
 
+_NODE_COMMANDS = ("register-node", "deregister-node", "modify-node", "nodes")
+
+
+def _node_command(args, settings):
+    """
+    Run a node command; the ones that ask the CC run under C{task.react},
+    which exits the process.
+    """
+    from eucalyptus import nodeadmin
+
+    if args.command == "register-node":
+        for line in nodeadmin.register_node(settings, args.node, args.keys_to):
+            _say(sys.stdout, line)
+        return 0
+    calls = {
+        "deregister-node": lambda reactor: nodeadmin.deregister_node(settings, args.node, args.force, reactor),
+        "modify-node": lambda reactor: nodeadmin.modify_node(settings, args.node, args.state, reactor),
+        "nodes": lambda reactor: nodeadmin.node_states(settings, reactor),
+    }
+
+    def failed(failure):
+        failure.trap(EucalyptusError)
+        sys.stderr.write(f"euca-admin: {failure.value}\n")
+        raise SystemExit(2)
+
+    def run(reactor):
+        d = calls[args.command](reactor)
+        d.addCallback(lambda lines: [_say(sys.stdout, line) for line in lines])
+        return d.addErrback(failed)
+
+    task.react(run)
+
+
 def main(argv=None):
     """
     The C{euca-admin} command.
@@ -209,6 +244,16 @@ def main(argv=None):
     account.add_argument("name", help="the account's name")
     status = commands.add_parser("status", help="show each component's state")
     status.add_argument("--wait", type=float, default=0, help="retry for this many seconds until all answer")
+    register = commands.add_parser("register-node", help="add a node to NODES, placing its keys")
+    register.add_argument("node", help="HOST or HOST:PORT")
+    register.add_argument("--keys-to", help="the node's keys directory (<its data dir>/keys) to place its keys in")
+    deregister = commands.add_parser("deregister-node", help="remove a node from NODES")
+    deregister.add_argument("node", help="HOST or HOST:PORT, as registered")
+    deregister.add_argument("--force", action="store_true", help="even while it runs instances")
+    modify = commands.add_parser("modify-node", help="enable a node or disable it for maintenance")
+    modify.add_argument("node", help="HOST or HOST:PORT, as registered")
+    modify.add_argument("--state", required=True, choices=("enabled", "disabled"))
+    commands.add_parser("nodes", help="each node's state and why, from the CC")
     args = parser.parse_args(argv)
     try:
         settings = config_from_file(args.config or default_config_path(), args.data_dir or data_dir())
@@ -223,6 +268,8 @@ def main(argv=None):
             eucarc = account_credentials(settings, keystore, args.name, directory, sys.stdout)
             _say(sys.stdout, f"credentials: {eucarc}")
             return 0
+        if args.command in _NODE_COMMANDS:
+            return _node_command(args, settings)
         # react() exits the process: 0, or 1 when a component is down.
         task.react(_status, (settings, args.wait, sys.stdout))
     except EucalyptusError as e:

@@ -17,7 +17,7 @@ configuration object.
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from eucalyptus.errors import ConfigError
 
@@ -51,6 +51,13 @@ def _port(value):
     port = int(value)
     if not 0 <= port <= 65535:
         raise ValueError("a port is between 0 and 65535")
+    return port
+
+
+def _tgt_control_port(value):
+    port = int(value)
+    if not 0 <= port <= 32767:
+        raise ValueError("tgtd's control port is between 0 and 32767")
     return port
 
 
@@ -105,6 +112,13 @@ KEYS = {
     # Storage controller.
     "SC_PORT": Key("8777", _port, "port of the SC when it runs as its own daemon"),
     "SC_HOST": Key("127.0.0.1", str, "address NCs and the CLC use to reach the SC"),
+    "SC_BACKEND": Key("FILE", _choice("FILE", "LVM"), "where volumes live: FILE (a sparse raw file each) or LVM (a logical volume each in SC_VOLUME_GROUP)"),
+    "SC_VOLUMES_DIR": Key("", str, "FILE: the volumes directory; empty: volumes/ in the data dir (original: /var/lib/eucalyptus/volumes)"),
+    "SC_VOLUME_GROUP": Key("", str, "LVM: the volume group the SC creates its logical volumes in"),
+    "SC_MAX_TOTAL_VOLUME_GB": Key("0", int, "most GiB of volumes the SC holds; 0: no limit but the store's own (original storage.maxtotalvolumesizeingb)"),
+    "SC_ISCSI_HOST": Key("", str, "address NCs reach the SC's iSCSI target (tgtd) on; empty: SC_HOST"),
+    "SC_ISCSI_PORT": Key("3260", _port, "port of that iSCSI portal (tgtd's, set by tgtd --iscsi portal=...)"),
+    "SC_TGT_CONTROL_PORT": Key("0", _tgt_control_port, "control port of the tgtd the SC drives (tgtd -C / tgtadm -C); 0 is tgtd's default"),
     # Cluster controller.
     "CC_PORT": Key("8774", _port, "port of the cluster controller"),
     "CC_HOST": Key("127.0.0.1", str, "address the CLC uses to reach the CC"),
@@ -215,6 +229,44 @@ def parse(text, source="<string>"):
     return values
 
 
+def set_value(text, name, value):
+    """
+    The text of a configuration file with key C{name} set to C{value}: the
+    first assignment of C{name} (with its continuation lines) is replaced
+    and any later ones are dropped, or the assignment is appended; every
+    other line stays as it was.  Used by the admin commands that edit the
+    file, as the original C{euca_conf} did.
+
+    @raise ConfigError: for an unknown key or a value that needs quoting
+        beyond double quotes.
+    """
+    if name not in KEYS:
+        raise ConfigError(f"unknown key {name}")
+    if any(char in value for char in '"\\$`\n'):
+        raise ConfigError(f"{name}: {value!r} cannot be written as a double-quoted value")
+    assignment = re.compile(rf"^\s*(export\s+)?{name}=")
+    lines = text.splitlines()
+    out, placed, continuing = [], False, False
+    for line in lines:
+        if continuing or assignment.match(line):
+            continuing = line.endswith("\\")
+            if not placed:
+                out.append(f'{name}="{value}"')
+                placed = True
+            continue
+        out.append(line)
+    if not placed:
+        out.append(f'{name}="{value}"')
+    result = "\n".join(out) + "\n"
+    try:
+        written = parse(result).get(name)
+    except ConfigError:
+        written = None
+    if written != value:
+        raise ConfigError(f"{name} is written across lines in a way this command cannot edit; set it by hand")
+    return result
+
+
 def data_dir(environ=os.environ):
     """
     The data directory: C{$EUCALYPTUS_HOME}, or C{./var}.
@@ -240,6 +292,7 @@ class Settings:
 
     values: dict = field(repr=False)
     data_dir: str
+    path: str = ""
 
     def __getitem__(self, name):
         return self.values[name]
@@ -272,7 +325,7 @@ def config_from_file(path=None, data_dir_path=None):
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    return config_from_string(text, data_dir_path, source=path)
+    return replace(config_from_string(text, data_dir_path, source=path), path=path)
 
 
 @dataclass(frozen=True)
@@ -357,11 +410,36 @@ class WalrusConfig(CommonConfig):
 class StorageConfig(CommonConfig):
     """
     The storage controller's configuration.
+
+    @ivar backend: C{FILE} or C{LVM}.
+    @ivar volumes_dir: where the C{FILE} backend keeps volumes.
+    @ivar volume_group: the C{LVM} backend's volume group.
+    @ivar max_total_gib: most GiB of volumes held; 0 for no limit.
+    @ivar iscsi_host: the portal address written into connection strings.
+    @ivar iscsi_port: the portal port.
+    @ivar tgt_control_port: the control port of the tgtd to drive.
     """
+
+    backend: str = "FILE"
+    volumes_dir: str = ""
+    volume_group: str = ""
+    max_total_gib: int = 0
+    iscsi_host: str = "127.0.0.1"
+    iscsi_port: int = 3260
+    tgt_control_port: int = 0
 
     @classmethod
     def from_settings(cls, settings):
-        return cls(**cls._common(settings, settings["SC_PORT"]))
+        return cls(
+            backend=settings["SC_BACKEND"],
+            volumes_dir=settings["SC_VOLUMES_DIR"] or os.path.join(settings.data_dir, "volumes"),
+            volume_group=settings["SC_VOLUME_GROUP"],
+            max_total_gib=settings["SC_MAX_TOTAL_VOLUME_GB"],
+            iscsi_host=settings["SC_ISCSI_HOST"] or settings["SC_HOST"],
+            iscsi_port=settings["SC_ISCSI_PORT"],
+            tgt_control_port=settings["SC_TGT_CONTROL_PORT"],
+            **cls._common(settings, settings["SC_PORT"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -377,10 +455,26 @@ class ClusterConfig(CommonConfig):
     poll_interval: int = 6
     instance_timeout: int = 300
     max_instances: int = 2048
+    power_idle: int = 300
+    power_wake: int = 300
+    mac_prefix: str = "d0:0d"
+    vnet_mode: str = "SYSTEM"
+    vnet_subnet: str = ""
+    vnet_netmask: str = ""
+    addresses_per_net: int = 32
+    config_path: str = ""
 
     @classmethod
     def from_settings(cls, settings):
         return cls(
+            config_path=settings.path,
+            power_idle=settings["POWER_IDLETHRESH"],
+            power_wake=settings["POWER_WAKETHRESH"],
+            mac_prefix=settings["VNET_MACPREFIX"],
+            vnet_mode=settings["VNET_MODE"],
+            vnet_subnet=settings["VNET_SUBNET"],
+            vnet_netmask=settings["VNET_NETMASK"],
+            addresses_per_net=settings["VNET_ADDRSPERNET"],
             nodes=settings["NODES"],
             node_port=settings["NC_PORT"],
             node_service=settings["NC_SERVICE"],

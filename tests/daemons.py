@@ -12,14 +12,15 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 from twisted.internet import defer, reactor, task
 
 from eucalyptus import admin
-from eucalyptus.config import config_from_file
+from eucalyptus.config import config_from_file, set_value
 from eucalyptus.errors import EucalyptusError
 
-__all__ = ["Daemons", "free_ports", "qemu_directory", "PROJECT", "PORT_KEYS"]
+__all__ = ["Daemons", "free_ports", "qemu_directory", "until", "PROJECT", "PORT_KEYS"]
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TWISTD = os.path.join(os.path.dirname(sys.executable), "twistd")
@@ -37,6 +38,22 @@ def free_ports(count):
     for s in sockets:
         s.close()
     return ports
+
+
+@defer.inlineCallbacks
+def until(testcase, what, check, seconds, interval=0.2):
+    """
+    Wait until C{check()} (which may return a Deferred) gives something
+    true, and return it; fail C{testcase} after C{seconds}.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        result = yield check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            testcase.fail(f"timed out waiting for {what}")
+        yield task.deferLater(reactor, interval, lambda: None)
 
 
 def qemu_directory(testcase):
@@ -79,22 +96,42 @@ class Daemons:
         self.processes = []
         testcase.addCleanup(self.kill_all)
 
-    def start(self, plugin):
+    def start(self, plugin, conf=None, name=None, data=None):
         """
         Start C{twistd -n <plugin>}.
 
+        @param conf: another configuration file (a second NC).
+        @param name: the log's name; the plugin's by default.
+        @param data: another data directory.
         @return: the process and its log file's path.
         """
-        log = os.path.join(self.data, "log", f"{plugin}.log")
+        data = data or self.data
+        log = os.path.join(data, "log", f"{name or plugin}.log")
         os.makedirs(os.path.dirname(log), exist_ok=True)
         env = dict(os.environ, PYTHONPATH=PROJECT)
         process = subprocess.Popen(
-            [TWISTD, "-n", "--logfile", log, "--pidfile", "", plugin, "--config", self.conf, "--data-dir", self.data],
+            [TWISTD, "-n", "--logfile", log, "--pidfile", "", plugin, "--config", conf or self.conf, "--data-dir", data],
             cwd=PROJECT,
             env=env,
         )
         self.processes.append(process)
         return process, log
+
+    def variant(self, name, **values):
+        """
+        A copy of the configuration file with some keys set otherwise (a
+        second NC on its own port and instance directory).
+
+        @return: the new file's path.
+        """
+        with open(self.conf, encoding="utf-8") as f:
+            text = f.read()
+        for key, value in values.items():
+            text = set_value(text, key, str(value))
+        path = os.path.join(self.data, f"{name}.conf")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
 
     def kill_all(self):
         """

@@ -179,3 +179,91 @@ class ShippedFileTests(SynchronousTestCase):
             match = re.search(r"^# (.+)\n" + key + "=", text, re.MULTILINE)
             self.assertIsNotNone(match, f"{key} has no comment")
             self.assertIn(f'Default "{spec.default}"', match.group(1))
+
+
+class SetValueTests(SynchronousTestCase):
+    """
+    L{config.set_value} edits one key of a configuration file's text.
+    """
+
+    def test_replaces_in_place(self):
+        """
+        The assignment is replaced where it was; comments and every other
+        line stay as they were.
+        """
+        text = '# the cluster\nZONE="east"\n\n# nodes of this cluster\nNODES="a b"  # trailing\nCC_PORT=\'8774\'\n'
+        self.assertEqual(
+            config.set_value(text, "NODES", "a b c:9001"),
+            '# the cluster\nZONE="east"\n\n# nodes of this cluster\nNODES="a b c:9001"\nCC_PORT=\'8774\'\n',
+        )
+
+    def test_export(self):
+        """
+        An C{export}ed assignment is replaced too.
+        """
+        text = 'ZONE="east"\n  export NODES="a"\nCC_PORT="1"\n'
+        edited = config.set_value(text, "NODES", "b")
+        self.assertEqual(config.parse(edited), {"ZONE": "east", "NODES": "b", "CC_PORT": "1"})
+        self.assertEqual(len(edited.splitlines()), 3)
+        self.assertNotIn('"a"', edited)
+
+    def test_continued_assignment(self):
+        """
+        An assignment continued over several lines with backslash-newline is
+        replaced whole.
+        """
+        text = 'NODES="a \\\n  b \\\n  c"\nCC_PORT="1"\n'
+        self.assertEqual(config.set_value(text, "NODES", "d"), 'NODES="d"\nCC_PORT="1"\n')
+
+    def test_later_duplicates_dropped(self):
+        """
+        Later assignments of the key, which would win in a shell, are
+        dropped.
+        """
+        text = 'NODES="a"\nCC_PORT="1"\nNODES="b \\\nc"\nZONE="east"\n'
+        self.assertEqual(config.set_value(text, "NODES", "x"), 'NODES="x"\nCC_PORT="1"\nZONE="east"\n')
+
+    def test_appended(self):
+        """
+        A key not assigned yet is appended; a commented-out assignment is
+        left as a comment, and a similar key is not taken for it.
+        """
+        text = '# NODES="old"\nCC_PORT="1"'
+        self.assertEqual(config.set_value(text, "NODES", "a"), '# NODES="old"\nCC_PORT="1"\nNODES="a"\n')
+        self.assertEqual(config.set_value("", "NODES", "a"), 'NODES="a"\n')
+        self.assertEqual(config.set_value('CC_PORT="1"\n', "CLC_PORT", "2"), 'CC_PORT="1"\nCLC_PORT="2"\n')
+
+    def test_round_trip(self):
+        """
+        The shipped file with a key set parses to the same values but that
+        key's.
+        """
+        with open(CONF) as f:
+            text = f.read()
+        before = config.parse(text, CONF)
+        after = config.parse(config.set_value(text, "NODES", "10.0.0.1 10.0.0.2:9001"), CONF)
+        self.assertEqual(after, dict(before, NODES="10.0.0.1 10.0.0.2:9001"))
+        self.assertEqual(config.config_from_string(config.set_value(text, "NODES", ""))["NODES"], ())
+
+    def test_unknown_key(self):
+        """
+        An unknown key is refused.
+        """
+        error = self.assertRaises(ConfigError, config.set_value, "", "NO_SUCH_KEY", "1")
+        self.assertIn("NO_SUCH_KEY", str(error))
+
+    def test_unquotable_values(self):
+        """
+        A value that double quotes cannot carry literally is refused.
+        """
+        for value in ('a"b', "a$b", "a`b`", "a\\b", "a\nb"):
+            error = self.assertRaises(ConfigError, config.set_value, 'NODES="a"\n', "NODES", value)
+            self.assertIn("NODES", str(error))
+
+    def test_multiline_quoted_value(self):
+        """
+        A value quoted across lines without backslashes cannot be edited
+        line by line: refused rather than written broken.
+        """
+        error = self.assertRaises(ConfigError, config.set_value, 'NODES="a\nb"\nCC_PORT="1"\n', "NODES", "x")
+        self.assertIn("set it by hand", str(error))

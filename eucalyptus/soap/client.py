@@ -110,8 +110,9 @@ class SoapClient:
         )
         d = self._agent.request(b"POST", self.url.encode("ascii"), headers, FileBodyProducer(BytesIO(data)))
         d.addCallback(lambda response: readBody(response))
-        d.addTimeout(self.timeout, self._reactor)
-        d.addErrback(self._transport_error, operation)
+        timed_out = []
+        d.addTimeout(self.timeout, self._reactor, onTimeoutCancel=lambda result, _: timed_out.append(True) or result)
+        d.addErrback(self._transport_error, operation, timed_out)
         d.addCallback(self.read_reply, operation, message_id)
         return d
 
@@ -136,11 +137,15 @@ class SoapClient:
         _, response_type = method_types(self.app, operation)
         return get_xml_as_object(body[0], response_type)
 
-    def _transport_error(self, failure, operation):
-        # The Agent wraps the cancellation addTimeout makes in ResponseNeverReceived.
+    def _transport_error(self, failure, operation, timed_out):
+        # The Agent wraps a cancellation in ResponseNeverReceived.  Ours (the
+        # call's own timeout) is a RequestTimeout; a caller's stays a
+        # cancellation, for the caller's own timeout to report.
         cancelled = any(reason.check(defer.CancelledError) for reason in getattr(failure.value, "reasons", ()))
-        if cancelled or failure.check(defer.TimeoutError, defer.CancelledError):
+        if timed_out:
             raise RequestTimeout(f"{self.url} did not answer {operation} within {self.timeout} s.")
+        if cancelled or failure.check(defer.CancelledError):
+            raise defer.CancelledError(f"the call of {operation} on {self.url} was cancelled")
         if failure.check(net_error.ConnectError, net_error.ConnectionLost, net_error.DNSLookupError):
             raise ServiceUnavailable(f"{self.url} is unreachable: {failure.getErrorMessage()}")
         if failure.check(EucalyptusError):

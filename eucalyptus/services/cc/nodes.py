@@ -14,7 +14,7 @@ last reported it; an entry no node has reported for C{INSTANCE_TIMEOUT}
 seconds is dropped (the original C{refresh_instances} invalidation).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from eucalyptus.capacity import WIRE_NAMES, Capacity
@@ -22,7 +22,7 @@ from eucalyptus.services.cc.scheduler import ASLEEP, DISABLED, DOWN, ENABLED, No
 
 __all__ = [
     "ENABLED", "DISABLED", "DOWN", "ASLEEP", "STATES",
-    "NodeResources", "NodeRecord", "CachedInstance", "InstanceCache",
+    "NodeResources", "NodeRecord", "CachedInstance", "InstanceCache", "parse_node",
 ]
 
 #: Every node state.
@@ -56,6 +56,21 @@ class NodeResources(Capacity):
         )
 
 
+def parse_node(entry, default_port):
+    """
+    One C{NODES} entry, C{host} or C{host:port}.
+
+    @return: the host and the port.
+    @raise ValueError: for an empty host or a bad port.
+    """
+    host, colon, port = entry.rpartition(":")
+    if not colon:
+        host, port = entry, str(default_port)
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{entry!r} is not a node (host or host:port)")
+    return host, int(port)
+
+
 @dataclass
 class NodeRecord:
     """
@@ -68,6 +83,9 @@ class NodeRecord:
     @ivar resources: its last L{NodeResources}, or C{None} before it answered.
     @ivar last_seen: when it last answered a poll, or C{None}.
     @ivar failures: consecutive polls it failed.
+    @ivar idle_since: when it was first seen with no instances, or C{None}
+        while it has some (POWERSAVE).
+    @ivar mac: its hardware address when known, for Wake-on-LAN.
     """
 
     host: str
@@ -77,6 +95,8 @@ class NodeRecord:
     resources: Optional[NodeResources] = None
     last_seen: Optional[float] = None
     failures: int = 0
+    idle_since: Optional[float] = None
+    mac: str = ""
 
     def answered(self, status, resources, now):
         """
@@ -112,14 +132,45 @@ class NodeRecord:
         else:
             self.reason = f"no answer for {now - self.last_seen:.0f} s: {why}"
 
-    def view(self, idle_since=None):
+    def disable(self, reason):
+        """
+        Take the node out of scheduling (maintenance, or the CC's own doing):
+        it is L{DISABLED} until it next answers a poll as enabled.
+        """
+        self.state, self.reason = DISABLED, reason
+
+    def counted(self, instances, now):
+        """
+        The node reported C{instances} instances at C{now}: track how long
+        it has been idle.
+        """
+        if instances:
+            self.idle_since = None
+        elif self.idle_since is None:
+            self.idle_since = now
+
+    def reserve(self, shape):
+        """
+        An instance of L{VmShape} C{shape} was just started here: lower the
+        available figures until the next poll says how things are.
+        """
+        self.idle_since = None
+        if self.resources is not None:
+            self.resources = replace(
+                self.resources,
+                cores_available=self.resources.cores_available - shape.cores,
+                memory_available=self.resources.memory_available - shape.memory,
+                disk_available=self.resources.disk_available - shape.disk,
+            )
+
+    def view(self):
         """
         The node as the scheduler sees it (no resources: nothing available).
 
         @return: a L{NodeView}.
         """
         figures = self.resources.figures() if self.resources else dict.fromkeys(WIRE_NAMES, 0)
-        return NodeView(name=self.host, state=self.state, idle_since=idle_since, **figures)
+        return NodeView(name=self.host, state=self.state, idle_since=self.idle_since, **figures)
 
 
 @dataclass(frozen=True)
@@ -157,16 +208,45 @@ class InstanceCache:
         """
         return self._entries.get(instance_id)
 
+    def place(self, host, instance, now):
+        """
+        The CC just started C{instance} (an C{instanceType}) on C{host}: it
+        is there from now on, before any poll reports it.
+        """
+        self._entries[instance.instanceId] = CachedInstance(host, instance, now)
+
     def update(self, host, instances, now):
         """
         Record what node C{host} reported: each instance is now on that host,
-        as reported, seen at C{now}.
+        as reported, seen at C{now} -- unless the cache has it on another
+        node, in which case this one is a second copy.
 
         @param instances: its C{instanceType}s (each with an C{instanceId}).
+        @return: the ids C{host} reported that the cache has on another
+            node (second copies, left out), sorted.
         """
+        copies = []
         for instance in instances:
-            if instance.instanceId:
-                self._entries[instance.instanceId] = CachedInstance(host, instance, now)
+            key = instance.instanceId
+            if not key:
+                continue
+            entry = self._entries.get(key)
+            if entry is not None and entry.host != host:
+                copies.append(key)
+            else:
+                self._entries[key] = CachedInstance(host, instance, now)
+        return sorted(copies)
+
+    def forget_host(self, host):
+        """
+        Drop every instance last reported by C{host} (a deregistered node).
+
+        @return: the ids dropped, sorted.
+        """
+        gone = sorted(key for key, entry in self._entries.items() if entry.host == host)
+        for key in gone:
+            del self._entries[key]
+        return gone
 
     def drop_stale(self, now, timeout):
         """

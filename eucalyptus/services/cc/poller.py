@@ -11,6 +11,10 @@ fails or times out is L{DOWN} with the reason and comes back on its own at
 its next good answer.  After the pass, instances no node has reported for
 C{INSTANCE_TIMEOUT} are dropped.
 
+A node that reports an instance the cache has on another node holds a
+second copy (a node that timed out during C{RunInstances} may have started
+it after all): the poller terminates that copy there and then.
+
 Asleep nodes (powered down by POWERSAVE) are not polled: they cannot
 answer, and the power code that wakes one sets its state back to L{DOWN}
 so the next pass finds it.
@@ -31,8 +35,8 @@ class NodePoller(TimerService):
     """
     Polls every node each C{interval} seconds, from when it starts.
 
-    @ivar records: the L{NodeRecord}s polled, a list the CC may change
-        between passes (register and deregister nodes).
+    @ivar records: the L{NodeRecord}s polled, an iterable the CC may
+        change between passes (register and deregister nodes).
     @ivar cache: the L{InstanceCache} updated.
     @ivar passes: how many passes finished.
     """
@@ -41,7 +45,7 @@ class NodePoller(TimerService):
 
     def __init__(
         self, records, cache, client_for, interval=6, per_node_timeout=20, concurrency=32, instance_timeout=300,
-        reactor=None,
+        reactor=None, before_pass=None, after_pass=None,
     ):
         """
         @param records: the L{NodeRecord}s to poll.
@@ -55,6 +59,10 @@ class NodePoller(TimerService):
         @param concurrency: how many nodes are polled at once.
         @param instance_timeout: C{INSTANCE_TIMEOUT}, seconds.
         @param reactor: the clock (the global reactor by default).
+        @param before_pass: called with no arguments before each pass (the
+            CC re-reads C{NODES}).
+        @param after_pass: called with no arguments after each pass; may
+            return a Deferred the pass waits for (POWERSAVE).
         """
         if reactor is None:
             from twisted.internet import reactor
@@ -69,6 +77,9 @@ class NodePoller(TimerService):
         self._semaphore = defer.DeferredSemaphore(concurrency)
         self._clients = {}
         self._waiting = []
+        self._before_pass = before_pass
+        self._first_waiters = []
+        self._after_pass_hook = after_pass
 
     def poll_once(self):
         """
@@ -84,6 +95,17 @@ class NodePoller(TimerService):
             self._pass().addBoth(self._finished)
         return done
 
+    def first_pass(self):
+        """
+        @return: a Deferred firing once the first pass is over (at once when
+            it is).
+        """
+        if self.passes:
+            return defer.succeed(None)
+        d = defer.Deferred()
+        self._first_waiters.append(d)
+        return d
+
     def stopService(self):
         """
         Stop polling; once the pass under way is done, close the clients.
@@ -93,21 +115,28 @@ class NodePoller(TimerService):
         return d
 
     def _finished(self, _):
-        waiting, self._waiting = self._waiting, []
+        waiting, self._waiting = self._waiting + self._first_waiters, []
+        self._first_waiters = []
         for done in waiting:
             done.callback(None)
 
     def _pass(self):
         number = self.passes + 1
+        d = defer.maybeDeferred(self._before_pass or (lambda: None))
+        d.addCallback(lambda _: self._poll_all(number))
+        d.addErrback(lambda failure: self._log.failure("Node poll pass {number} failed", failure, number=number))
+        return d
+
+    def _poll_all(self, number):
         polled = [record for record in self.records if record.state != ASLEEP]
         polls = [self._semaphore.run(self._poll, record, number) for record in polled]
         d = defer.gatherResults(polls, consumeErrors=True)
         d.addCallback(lambda _: self._after_pass(number, polled))
-        d.addErrback(lambda failure: self._log.failure("Node poll pass {number} failed", failure, number=number))
         return d
 
     def _after_pass(self, number, polled):
         self.passes = number
+        self._close_departed()
         dropped = self.cache.drop_stale(self.clock.seconds(), self.instance_timeout)
         for instance_id in dropped:
             self._log.info(
@@ -119,6 +148,13 @@ class NodePoller(TimerService):
             number=number, count=len(polled), enabled=sum(record.state == ENABLED for record in polled),
             down=sum(record.state == DOWN for record in polled), instances=len(self.cache),
         )
+        if self._after_pass_hook is not None:
+            return self._after_pass_hook()
+
+    def _close_departed(self):
+        present = {(record.host, record.url) for record in self.records}
+        for key in [key for key in self._clients if key not in present]:
+            defer.maybeDeferred(self._clients.pop(key).close)
 
     def _client(self, record):
         key = (record.host, record.url)
@@ -153,9 +189,26 @@ class NodePoller(TimerService):
         now = self.clock.seconds()
         before = record.state
         record.answered(resource.nodeStatus, NodeResources.from_response(resource), now)
-        self.cache.update(record.host, described.instances or [], now)
+        record.counted(len(described.instances or []), now)
+        for instance_id in self.cache.update(record.host, described.instances or [], now):
+            self._terminate_copy(record, instance_id)
         if before != record.state:
             self._log.info("Node {host} is {state}: {reason}", host=record.host, state=record.state, reason=record.reason)
+
+    def _terminate_copy(self, record, instance_id):
+        where = self.cache.get(instance_id).host
+        self._log.warn(
+            "Node {host} runs a second copy of {instance_id} (it is on {where}); terminating that copy",
+            host=record.host, instance_id=instance_id, where=where,
+        )
+        order = nc_types.NcTerminateInstanceType(
+            correlationId=f"second-copy-{instance_id}", userId=ADMIN_ACCOUNT, instanceId=instance_id, force=True
+        )
+        d = self._client(record).call("ncTerminateInstance", order)
+        d.addErrback(lambda failure: self._log.failure(
+            "Could not terminate the second copy of {instance_id} on {host}", failure,
+            instance_id=instance_id, host=record.host,
+        ))
 
     def _failed(self, failure, record):
         if failure.check(defer.TimeoutError):

@@ -19,7 +19,7 @@ from twisted.internet import defer, utils
 from twisted.logger import Logger
 
 from eucalyptus.config import NodeConfig
-from eucalyptus.errors import ConfigError, IncorrectInstanceState
+from eucalyptus.errors import ConfigError, IncorrectInstanceState, InternalError
 from eucalyptus.hypervisor import open_hypervisor
 from eucalyptus.security import trust
 from eucalyptus.security.keys import KeyStore
@@ -98,8 +98,14 @@ def power_down(command, node):
         raise IncorrectInstanceState("The node still has instances; it powers down only when idle.")
     argv = command.split()
     d = utils.getProcessOutputAndValue(argv[0], argv[1:], env=os.environ)
-    d.addCallback(lambda result: None)
-    return d
+
+    def finished(result):
+        _, err, code = result
+        if code != 0:
+            why = err.decode("utf-8", "replace").strip() or f"exit status {code}"
+            raise InternalError(f"The power-down command {command!r} failed: {why}")
+
+    return d.addCallback(finished)
 
 
 def _private_keys(keystore, zone):

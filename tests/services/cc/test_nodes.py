@@ -5,7 +5,8 @@ The CC's bookkeeping of its nodes and their instances.
 from twisted.trial.unittest import SynchronousTestCase
 
 from eucalyptus.services.cc.nodes import (
-    ASLEEP, DISABLED, DOWN, ENABLED, InstanceCache, NodeRecord, NodeResources)
+    ASLEEP, DISABLED, DOWN, ENABLED, InstanceCache, NodeRecord, NodeResources, parse_node)
+from eucalyptus.services.cc.scheduler import VmShape
 from eucalyptus.wsdl import common, nc_types
 
 
@@ -112,12 +113,75 @@ class NodeRecordTests(SynchronousTestCase):
         self.assertEqual((empty.name, empty.state, empty.cores_available, empty.memory_max), ("10.0.0.5", DOWN, 0, 0))
         self.record.answered("enabled", FIGURES, 1)
         self.record.state = ASLEEP
-        view = self.record.view(idle_since=7)
+        self.record.counted(0, 7)
+        view = self.record.view()
         self.assertEqual(
             (view.state, view.cores_max, view.cores_available, view.memory_available, view.disk_available,
              view.idle_since),
             (ASLEEP, 4, 3, 1024, 30, 7),
         )
+
+
+    def test_idle_since(self):
+        """
+        A node is idle from the first poll that found it empty until a poll
+        finds an instance or the CC starts one there.
+        """
+        self.record.counted(0, 10)
+        self.record.counted(0, 16)
+        self.assertEqual(self.record.idle_since, 10)
+        self.record.counted(2, 22)
+        self.assertIsNone(self.record.idle_since)
+        self.record.counted(0, 28)
+        self.record.reserve(VmShape(1, 128, 1))
+        self.assertIsNone(self.record.idle_since)
+
+    def test_reserve(self):
+        """
+        Starting an instance lowers the available figures until the next
+        poll; the maxima stay.
+        """
+        self.record.answered("enabled", FIGURES, 1)
+        self.record.reserve(VmShape(2, 512, 10))
+        figures = self.record.resources
+        self.assertEqual(
+            (figures.cores_available, figures.memory_available, figures.disk_available, figures.cores_max),
+            (1, 512, 20, 4),
+        )
+
+    def test_disable(self):
+        """
+        A disabled node says why.
+        """
+        self.record.answered("enabled", FIGURES, 1)
+        self.record.disable("maintenance")
+        self.assertEqual((self.record.state, self.record.reason), (DISABLED, "maintenance"))
+
+
+class ParseNodeTests(SynchronousTestCase):
+    """
+    C{NODES} entries.
+    """
+
+    def test_host(self):
+        """
+        A bare host takes the default port.
+        """
+        self.assertEqual(parse_node("10.0.0.5", 8775), ("10.0.0.5", 8775))
+
+    def test_host_and_port(self):
+        """
+        C{host:port} names its port.
+        """
+        self.assertEqual(parse_node("node-3:9001", 8775), ("node-3", 9001))
+
+    def test_bad(self):
+        """
+        A missing host or a port that is not one is refused, naming the entry.
+        """
+        for entry in (":8775", "node:", "node:http", "node:70000", "node:0"):
+            error = self.assertRaises(ValueError, parse_node, entry, 8775)
+            self.assertIn(repr(entry), str(error))
 
 
 class InstanceCacheTests(SynchronousTestCase):
@@ -142,15 +206,40 @@ class InstanceCacheTests(SynchronousTestCase):
         self.assertIn("i-3", self.cache)
         self.assertEqual([e.instance.instanceId for e in self.cache.on_host("a")], ["i-1", "i-2"])
 
-    def test_latest_report_wins(self):
+    def test_second_copy(self):
         """
-        An instance reported by another node (after a migration) is on that
-        node, with the latest type and time.
+        An instance the cache has on one node, reported by another, is a
+        second copy: named, and the cache keeps the first node's; once the
+        first node's entry is dropped, the other node's report is taken.
         """
         self.cache.update("a", [instance("i-1")], 10)
-        self.cache.update("b", [instance("i-1", "m1.large")], 20)
+        self.assertEqual(self.cache.update("b", [instance("i-1", "m1.large"), instance("i-2")], 20), ["i-1"])
         entry = self.cache.get("i-1")
-        self.assertEqual((entry.host, entry.instance.instanceType.name, entry.reported), ("b", "m1.large", 20))
+        self.assertEqual((entry.host, entry.instance.instanceType.name, entry.reported), ("a", "m1.small", 10))
+        self.assertEqual(self.cache.get("i-2").host, "b")
+        self.cache.drop_stale(400, 300)
+        self.assertEqual(self.cache.update("b", [instance("i-1")], 400), [])
+        self.assertEqual(self.cache.get("i-1").host, "b")
+
+    def test_place(self):
+        """
+        An instance the CC started is on its node before any poll; the same
+        instance reported by another node is a second copy.
+        """
+        self.cache.place("a", instance("i-1", state="Pending"), 5)
+        self.assertEqual((self.cache.get("i-1").host, self.cache.get("i-1").instance.stateName), ("a", "Pending"))
+        self.assertEqual(self.cache.update("b", [instance("i-1")], 6), ["i-1"])
+        self.assertEqual(self.cache.update("a", [instance("i-1")], 6), [])
+        self.assertEqual(self.cache.get("i-1").instance.stateName, "Extant")
+
+    def test_forget_host(self):
+        """
+        Forgetting a node drops exactly its instances.
+        """
+        self.cache.update("a", [instance("i-1"), instance("i-2")], 0)
+        self.cache.update("b", [instance("i-3")], 0)
+        self.assertEqual(self.cache.forget_host("a"), ["i-1", "i-2"])
+        self.assertEqual([entry.instance.instanceId for entry in self.cache.describe()], ["i-3"])
 
     def test_drop_stale(self):
         """

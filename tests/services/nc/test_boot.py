@@ -14,7 +14,7 @@ import time
 import boto3
 import libvirt
 from botocore.config import Config
-from twisted.internet import defer, reactor, task, threads
+from twisted.internet import defer, reactor, threads
 from twisted.trial.unittest import TestCase
 
 from eucalyptus.accounts import AccountStore
@@ -22,7 +22,7 @@ from eucalyptus.config import CloudConfig
 from eucalyptus import admin
 from eucalyptus.wsdl import common, nc_types as t
 from eucalyptus.testimage import build_test_image
-from tests.daemons import PROJECT, Daemons
+from tests.daemons import PROJECT, Daemons, until
 
 MARKER = b"EUCALYPTUS-TEST-IMAGE: booted"
 READY = b"EUCALYPTUS-TEST-IMAGE: ready"
@@ -99,16 +99,8 @@ class RealBootTests(TestCase):
             instanceType=vm, keyName="", netParams=common.NetConfigType(privateMacAddress="d0:0d:0b:ad:f0:0d"),
         )
 
-    @defer.inlineCallbacks
     def _until(self, what, check, seconds):
-        deadline = time.monotonic() + seconds
-        while True:
-            result = yield check()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                self.fail(f"timed out waiting for {what}")
-            yield task.deferLater(reactor, 0.5, lambda: None)
+        return until(self, what, check, seconds, interval=0.5)
 
     @defer.inlineCallbacks
     def _state(self, client):

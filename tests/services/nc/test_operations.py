@@ -13,7 +13,7 @@ from twisted.internet import defer
 from eucalyptus import admin
 from eucalyptus.config import config_from_string
 from eucalyptus.errors import (
-    IncorrectInstanceState, InstanceNotFound, InvalidParameterValue, InvalidSecurity, NotImplementedOperation,
+    IncorrectInstanceState, InstanceNotFound, InternalError, InvalidParameterValue, InvalidSecurity, NotImplementedOperation,
     ServiceUnavailable)
 from eucalyptus.security import keys
 from eucalyptus.services.nc.operations import NodeOperations
@@ -193,6 +193,21 @@ class PowerDownTests(NodeTestCase):
         yield self.settled()
         yield operations.invoke("ncPowerDown", request)
         self.assertTrue(os.path.exists(marker))
+
+    @defer.inlineCallbacks
+    def test_command_fails(self):
+        """
+        A power-down command that fails is an error saying why, not a
+        node that claims to be going down.
+        """
+        power = functools.partial(power_down, f"mkdir {self.data}")
+        operations = NodeOperations(self.config, "http://nc", self.node, self.sensors, None, power)
+        yield self.start()
+        operations.state = "ENABLED"
+        error = yield self.assertFailure(
+            operations.invoke("ncPowerDown", t.NcPowerDownType(correlationId="c", userId="u")), InternalError
+        )
+        self.assertIn("File exists", error.message)
 
 
 class ServedTests(NodeTestCase):
