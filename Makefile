@@ -16,13 +16,15 @@ COMPONENTS := clc walrus sc cc nc
 # Debian packages the project needs; installed only when missing.
 # The NC: libvirt and qemu (TCG), libvirt-python's build (gcc, python3-dev,
 # libvirt-dev); the test image: kmod (depmod), e2fsprogs (mke2fs, debugfs),
-# busybox-static; bundles: openssl (the compatibility test).
+# busybox-static; bundles: openssl (the compatibility test); the SC: tgt
+# (tgtd, tgtadm), lvm2, qemu-block-extra (qemu's iSCSI initiator, for the
+# NC and the export tests), btrfs-progs (the reflink snapshot tests).
 DEBS := pkg-config libxmlsec1-dev libxmlsec1-openssl \
 	gcc python3-dev libvirt-daemon-system libvirt-clients libvirt-dev qemu-system-x86 qemu-utils \
-	busybox-static e2fsprogs kmod openssl
+	busybox-static e2fsprogs kmod openssl tgt lvm2 qemu-block-extra btrfs-progs
 LIBVIRT_URI := qemu:///system
 
-.PHONY: cloud stop test deps venv init status clean-var hypervisor test-image
+.PHONY: cloud stop test deps venv init status clean-var hypervisor test-image iscsi-target
 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -53,6 +55,16 @@ hypervisor: deps
 	done
 	@for i in $$(seq 60); do virsh -c $(LIBVIRT_URI) version >/dev/null 2>&1 && exit 0; sleep 0.5; done; \
 	echo "libvirtd does not answer on $(LIBVIRT_URI) after 30 s: see /var/log/libvirt/ and 'virsh -c $(LIBVIRT_URI) version'" >&2; \
+	exit 1
+
+# tgtd, the iSCSI target the SC exports volumes with (on all addresses,
+# port 3260, control port 0), started unless one answers on that control
+# port; it keeps its targets when the SC restarts.  Then wait (30 s at
+# most) until it answers.
+iscsi-target: deps
+	@tgtadm --op show --mode sys >/dev/null 2>&1 || { echo "starting tgtd"; tgtd || exit 1; }
+	@for i in $$(seq 60); do tgtadm --op show --mode sys >/dev/null 2>&1 && exit 0; sleep 0.5; done; \
+	echo "tgtd does not answer: see 'tgtadm --op show --mode sys'" >&2; \
 	exit 1
 
 # The offline test image (kernel, busybox initramfs, root file system);

@@ -30,6 +30,15 @@ __all__ = [
     "IncorrectInstanceState",
     "VolumeInUse",
     "AttachmentNotFound",
+    "InvalidVolumeID",
+    "InvalidSnapshotID",
+    "VolumeNotFound",
+    "SnapshotNotFound",
+    "VolumeAlreadyExists",
+    "VolumeLimitExceeded",
+    "InsufficientVolumeCapacity",
+    "StorageError",
+    "StorageTimeout",
     "AwsError",
     "AccessDenied",
     "InvalidAccessKeyId",
@@ -40,6 +49,7 @@ __all__ = [
     "MissingSecurityHeader",
     "XAmzContentSHA256Mismatch",
     "IncompleteSignature",
+    "RequestExpired",
 ]
 
 
@@ -245,6 +255,93 @@ class AttachmentNotFound(ClientError):
     code = "InvalidAttachment.NotFound"
 
 
+class InvalidVolumeID(ClientError):
+    """
+    A volume id that is not C{vol-} and 8 or 17 hexadecimal digits.
+    """
+
+    code = "InvalidVolumeID.Malformed"
+    message = "The volume ID is malformed."
+
+
+class InvalidSnapshotID(ClientError):
+    """
+    A snapshot id that is not C{snap-} and 8 or 17 hexadecimal digits.
+    """
+
+    code = "InvalidSnapshotID.Malformed"
+    message = "The snapshot ID is malformed."
+
+
+class VolumeNotFound(ClientError):
+    """
+    No volume of that id (in this storage controller's store).
+    """
+
+    code = "InvalidVolume.NotFound"
+    message = "The volume does not exist."
+
+
+class SnapshotNotFound(ClientError):
+    """
+    No snapshot of that id.
+    """
+
+    code = "InvalidSnapshot.NotFound"
+    message = "The snapshot does not exist."
+
+
+class VolumeAlreadyExists(ClientError):
+    """
+    A volume of that id exists already; creating it again is refused rather
+    than overwriting it.
+    """
+
+    code = "InvalidVolumeID.Duplicate"
+    message = "The volume already exists."
+
+
+class VolumeLimitExceeded(ClientError):
+    """
+    The volume would take the storage controller past its configured total
+    (C{SC_MAX_TOTAL_VOLUME_GB}).
+    """
+
+    code = "VolumeLimitExceeded"
+    message = "The volume would exceed the storage limit of this availability zone."
+
+
+class InsufficientVolumeCapacity(EucalyptusError):
+    """
+    The store itself is full: the volume group has too few free extents, or
+    the volumes directory's file system ran out of space.
+    """
+
+    code = "InsufficientVolumeCapacity"
+    http_status = 503
+    message = "There is not enough storage capacity for the volume."
+
+
+class StorageError(EucalyptusError):
+    """
+    A storage tool (C{tgtadm}, C{lvcreate}, ...) or the volume store failed;
+    the message names the command and what it printed.
+    """
+
+    code = "StorageError"
+    message = "A storage operation failed."
+
+
+class StorageTimeout(StorageError):
+    """
+    A storage tool did not finish in time (the original SC's fault 2000,
+    "tgtadm timeout").
+    """
+
+    code = "StorageTimeout"
+    message = "A storage tool did not finish in time."
+
+
 class AwsError(ClientError):
     """
     An error a user-facing AWS API (EC2 Query, S3) reports.  Besides the
@@ -345,3 +442,13 @@ class IncompleteSignature(AwsError):
 
     code = "IncompleteSignature"
     message = "The request signature does not conform to AWS standards."
+
+
+class RequestExpired(AwsError):
+    """
+    A query-signed request (EC2 and the other query APIs) is dated too far
+    from our clock, or is past its C{Expires}.
+    """
+
+    code = "RequestExpired"
+    message = "The request has expired or is dated too far from the server's time."

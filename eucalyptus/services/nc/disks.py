@@ -13,8 +13,9 @@ reactor.
 
 import os
 
-from twisted.internet import defer, utils
+from twisted.internet import defer
 
+from eucalyptus import commands
 from eucalyptus.errors import EucalyptusError
 
 __all__ = ["DiskError", "DiskBuilder", "plan", "SWAP_BYTES", "GiB"]
@@ -82,17 +83,16 @@ class DiskBuilder:
     def __init__(self, concurrent=4, run=None):
         """
         @param run: C{run(executable, args)} returning a Deferred of
-            C{(out, err, code)}; C{getProcessOutputAndValue} by default.
+            C{(out, err, code)}; L{eucalyptus.commands.spawn} by default.
         """
         self.limit = defer.DeferredSemaphore(max(1, concurrent))
-        self._run = run or (lambda executable, args: utils.getProcessOutputAndValue(executable, args, env=os.environ))
+        self._run = run or commands.spawn
 
     @defer.inlineCallbacks
     def _tool(self, *argv):
         out, err, code = yield self._run(argv[0], argv[1:])
         if code != 0:
-            message = (err or out).decode("utf-8", "replace").strip()
-            raise DiskError(f"{' '.join(argv)} failed: {message}")
+            raise DiskError(commands.failure_message(argv, out, err, code))
 
     @defer.inlineCallbacks
     def build(self, directory, vm, image_path, image_size, virtio):
