@@ -1,7 +1,7 @@
-# -*- test-case-name: tests.security.test_sigv2,tests.security.test_sigv4,tests.security.test_awschunked -*-
+# -*- test-case-name: tests.security.test_sigv2,tests.security.test_sigv4,tests.security.test_awschunked,tests.security.test_ec2sigv2 -*-
 """
 Authentication of AWS REST requests: the front door the HTTP layers call
-(Walrus's S3 API now, the EC2 Query API later).
+(Walrus's S3 API, the EC2 Query API).
 
 The HTTP layer describes a request as a L{SignedRequest}, asks
 L{authenticate} who signed it, and checks the body as the answer says.
@@ -35,14 +35,15 @@ L{eucalyptus.errors} are defined next to the code that raises them
 import re
 from dataclasses import dataclass
 from hashlib import sha256
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
 
 from eucalyptus.errors import AwsError, XAmzContentSHA256Mismatch
-from eucalyptus.security import nodeauth, sigv2, sigv4
+from eucalyptus.security import ec2sigv2, nodeauth, sigv2, sigv4
 from eucalyptus.security.sigv2 import MAX_SKEW, InvalidArgument
 from eucalyptus.security.sigv4 import Chunk, ChunkVerifier, InvalidRequest
 
 __all__ = [
+    "FORM_TYPE",
     "SignedRequest",
     "Authenticated",
     "authenticate",
@@ -54,6 +55,10 @@ __all__ = [
     "InvalidRequest",
     "IncompleteBody",
 ]
+
+
+#: The content type of a form body.
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class IncompleteBody(AwsError):
@@ -100,6 +105,24 @@ class SignedRequest:
         The C{Host} header.
         """
         return self.headers.get("host", "")
+
+    @property
+    def form_body(self):
+        """
+        The body if it is C{application/x-www-form-urlencoded} (where the
+        query APIs' C{POST}s carry their parameters), else C{b""}.
+        """
+        content_type = self.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if content_type != FORM_TYPE:
+            return b""
+        return self.body or b""
+
+    @property
+    def form(self):
+        """
+        The decoded C{(name, value)} pairs of L{form_body}.
+        """
+        return parse_qsl(self.form_body.decode("latin-1"), keep_blank_values=True)
 
     @classmethod
     def from_target(cls, method, target, headers, virtual_bucket=None, mount="", body=None):
@@ -177,9 +200,11 @@ _V2_QUERY = ("AWSAccessKeyId", "Signature")
 
 def authenticate(request, secret_for, now, service="s3", max_skew=MAX_SKEW, node_certificates=None):
     """
-    Find out who signed C{request}, with SigV2 (S3 only) or SigV4, in the
+    Find out who signed C{request}, with SigV2 or SigV4, in the
     C{Authorization} header or in the query, or with a node's key
-    (L{nodeauth}) when C{node_certificates} are given.
+    (L{nodeauth}) when C{node_certificates} are given.  SigV2 is S3's
+    (L{sigv2}) for C{s3} and the query APIs' (L{ec2sigv2}, in the query or
+    a form body) for the other services.
 
     @type request: L{SignedRequest}
     @param secret_for: C{secret_for(access_key_id)} returns the secret key,
@@ -202,12 +227,15 @@ def authenticate(request, secret_for, now, service="s3", max_skew=MAX_SKEW, node
         C{SignatureDoesNotMatch}, C{InvalidRequest} (no
         C{x-amz-content-sha256}; signed chunks without SigV4),
         C{MissingSecurityHeader} (no C{x-amz-decoded-content-length});
-        for node requests, those of L{nodeauth.verify}.
+        for node requests, those of L{nodeauth.verify}; for query SigV2,
+        those of L{ec2sigv2.verify}.
     """
     header = request.headers.get("authorization")
     names = {name for name, _ in request.query}
     v4_query = any(name in names for name in _V4_QUERY)
-    v2_query = any(name in names for name in _V2_QUERY)
+    # The query APIs' SigV2 parameters may also be in a form body.
+    v2_params = request.query if service == "s3" else request.query + request.form
+    v2_query = any(name in {name for name, _ in v2_params} for name in _V2_QUERY)
     if (header is not None) + v4_query + v2_query > 1:
         raise InvalidArgument(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
@@ -237,9 +265,12 @@ def authenticate(request, secret_for, now, service="s3", max_skew=MAX_SKEW, node
         )
         return Authenticated(found, scheme)
     token = request.headers.get("x-amz-security-token") or _query_value(request.query, "x-amz-security-token")
-    if scheme == "sigv2":
-        if service != "s3":
+    if scheme == "sigv2" and service != "s3":
+        if header is not None:
             raise InvalidArgument("Signature version 2 is only supported by S3 here", ArgumentName="Authorization")
+        access_key_id = ec2sigv2.verify(request, v2_params, secret_for, now, max_skew)
+        return Authenticated(access_key_id, scheme, security_token=_query_value(v2_params, "securitytoken"))
+    if scheme == "sigv2":
         access_key_id = sigv2.verify(request, secret_for, now, max_skew)
         return Authenticated(access_key_id, scheme, security_token=token)
     access_key_id, payload_sha256, chunks = sigv4.verify(request, secret_for, now, service, max_skew)

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.security.test_sigv4,tests.security.test_awschunked -*-
+# -*- test-case-name: tests.security.test_sigv4,tests.security.test_awschunked,tests.security.test_ec2sigv2 -*-
 """
 AWS signature version 4: the C{Authorization: AWS4-HMAC-SHA256 ...} header,
 presigned URLs (C{X-Amz-Algorithm}, C{X-Amz-Credential}, ...), and the
@@ -55,6 +55,7 @@ __all__ = [
     "EMPTY_SHA256",
     "MAX_EXPIRES",
     "InvalidRequest",
+    "PresignedUrlExpired",
     "verify",
     "signing_key",
     "canonical_uri",
@@ -88,6 +89,13 @@ _MALFORMED = {
     AuthorizationHeaderMalformed: "The authorization header is malformed; ",
     AuthorizationQueryParametersError: "Error parsing the X-Amz-Credential parameter; ",
 }
+
+
+class PresignedUrlExpired(AccessDenied):
+    """
+    A presigned URL used after its C{X-Amz-Expires}: S3's C{AccessDenied},
+    which the query APIs call C{RequestExpired}.
+    """
 
 
 class InvalidRequest(AwsError):
@@ -145,7 +153,7 @@ def verify(request, secret_for, now, service="s3", max_skew=MAX_SKEW):
     if header is not None:
         claim = _from_header(request, header, service, now, max_skew)
     else:
-        claim = _from_query(request, now, max_skew)
+        claim = _from_query(request, now, max_skew, service)
     date, region, claimed_service, terminal = claim.scope
     problem = None
     if date != claim.timestamp[:8]:
@@ -238,9 +246,11 @@ def _from_header(request, header, service, now, max_skew):
     )
 
 
-def _from_query(request, now, max_skew):
+def _from_query(request, now, max_skew, service):
     """
     Read the presigning parameters, and check that the URL is valid now.
+    S3 URLs sign C{UNSIGNED-PAYLOAD} unless they say otherwise; other
+    services' (botocore's C{SigV4QueryAuth}) sign the body's hash.
     """
     params = {}
     for name, value in request.query:
@@ -267,20 +277,20 @@ def _from_query(request, now, max_skew):
             f"X-Amz-Expires must be a number of seconds from 1 to {MAX_EXPIRES} (a week)"
         )
     if now > when + int(expires):
-        raise AccessDenied(
+        raise PresignedUrlExpired(
             "Request has expired",
             **{"X-Amz-Expires": expires, "Expires": iso8601(when + int(expires)), "ServerTime": iso8601(now)},
         )
     if when - now > max_skew:
         raise AccessDenied("Request is not valid yet", ServerTime=iso8601(now))
-    declared = request.headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD)
+    declared = request.headers.get("x-amz-content-sha256", UNSIGNED_PAYLOAD if service == "s3" else None)
     return _Claim(
         access_key_id,
         scope,
         tuple(params["X-Amz-SignedHeaders"].split(";")),
         params["X-Amz-Signature"],
         params["X-Amz-Date"],
-        _declared_payload(declared),
+        None if declared is None else _declared_payload(declared),
         AuthorizationQueryParametersError,
     )
 

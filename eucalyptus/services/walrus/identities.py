@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.services.walrus.test_rest -*-
+# -*- test-case-name: tests.services.walrus.test_rest,tests.services.clc.test_ec2_resource -*-
 """
 Who signed an S3 request: access keys from the cloud's account store,
 checked by L{eucalyptus.security.awsauth}, become
@@ -87,12 +87,14 @@ class Identities:
         key = cached[1]
         return key.secret_key if key is not None and key.status == "Active" else None
 
-    async def authenticate(self, signed, now):
+    async def authenticate(self, signed, now, service="s3"):
         """
         The identity behind a request.
 
         @param signed: the L{awsauth.SignedRequest}.
         @param now: seconds since the epoch.
+        @param service: the service the request is for (C{"ec2"} for the
+            Cloud Controller's EC2 Query API, which shares these keys).
         @return: C{(identity, authenticated)}; L{ANONYMOUS} and C{None} for
             an unsigned request.
         @raise eucalyptus.errors.AwsError: the signature is wrong, the key
@@ -101,7 +103,7 @@ class Identities:
         nodes = _NodeCertificates(self) if self.keys_dir is not None else None
         while True:
             try:
-                auth = awsauth.authenticate(signed, self._secret_for, now, node_certificates=nodes)
+                auth = awsauth.authenticate(signed, self._secret_for, now, service, node_certificates=nodes)
                 break
             except _NotCached as missing:
                 await self.key_for(missing.access_key_id)
