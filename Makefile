@@ -18,13 +18,15 @@ COMPONENTS := clc walrus sc cc nc
 # libvirt-dev); the test image: kmod (depmod), e2fsprogs (mke2fs, debugfs),
 # busybox-static; bundles: openssl (the compatibility test); the SC: tgt
 # (tgtd, tgtadm), lvm2, qemu-block-extra (qemu's iSCSI initiator, for the
-# NC and the export tests), btrfs-progs (the reflink snapshot tests).
+# NC and the export tests), btrfs-progs (the reflink snapshot tests);
+# postgresql (the cloud database when DATABASE_URL names it, and the
+# persistence tests, which run against SQLite and PostgreSQL).
 DEBS := pkg-config libxmlsec1-dev libxmlsec1-openssl \
 	gcc python3-dev libvirt-daemon-system libvirt-clients libvirt-dev qemu-system-x86 qemu-utils \
-	busybox-static e2fsprogs kmod openssl tgt lvm2 qemu-block-extra btrfs-progs
+	busybox-static e2fsprogs kmod openssl tgt lvm2 qemu-block-extra btrfs-progs postgresql
 LIBVIRT_URI := qemu:///system
 
-.PHONY: cloud stop test deps venv init status clean-var hypervisor test-image iscsi-target
+.PHONY: cloud stop test deps venv init status clean-var hypervisor test-image iscsi-target postgres
 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -67,6 +69,33 @@ iscsi-target: deps
 	echo "tgtd does not answer: see 'tgtadm --op show --mode sys'" >&2; \
 	exit 1
 
+# PostgreSQL, Debian 12's (15), cluster 15/main on port 5432: made if
+# missing, started with pg_ctlcluster unless pg_isready answers, then wait
+# (30 s at most) until it does.  Then the role and the database
+# "eucalyptus", made if missing; the role logs in with password
+# "eucalyptus" over TCP on 127.0.0.1 (Debian's cluster listens on localhost
+# only and asks a password there, whichever Unix user connects), and may
+# create databases (the tests make one per test).  The cloud uses it with
+# DATABASE_URL="postgresql://eucalyptus:eucalyptus@127.0.0.1/eucalyptus".
+PG_VERSION := 15
+PG_CLUSTER := $(PG_VERSION) main
+PG_ROLE := eucalyptus
+PG_PASSWORD := eucalyptus
+PSQL := cd / && runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d postgres
+
+postgres: deps
+	@pg_lsclusters -h | grep -q '^$(PG_VERSION) main ' || pg_createcluster $(PG_CLUSTER) >/dev/null
+	@install -d -o postgres -g postgres -m 2775 /var/run/postgresql
+	@pg_isready -q || { echo "starting PostgreSQL $(PG_VERSION)/main"; pg_ctlcluster $(PG_CLUSTER) start || exit 1; }
+	@for i in $$(seq 60); do pg_isready -q && exit 0; sleep 0.5; done; \
+	echo "PostgreSQL does not answer after 30 s: see /var/log/postgresql/ and 'pg_lsclusters'" >&2; \
+	exit 1
+	@printf '%s\n' \
+	  "SELECT 'CREATE ROLE $(PG_ROLE)' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$(PG_ROLE)') \gexec" \
+	  "ALTER ROLE $(PG_ROLE) LOGIN CREATEDB PASSWORD '$(PG_PASSWORD)';" \
+	  "SELECT 'CREATE DATABASE $(PG_ROLE) OWNER $(PG_ROLE)' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$(PG_ROLE)') \gexec" \
+	| { $(PSQL); } >/dev/null
+
 # The offline test image (kernel, busybox initramfs, root file system);
 # rebuilt only when out of date, packages downloaded once into the cache.
 test-image: venv
@@ -100,5 +129,5 @@ stop:
 status: venv
 	$(BIN)/euca-admin status
 
-test: venv hypervisor test-image
+test: venv hypervisor test-image postgres
 	$(BIN)/python -m twisted.trial --temp-directory=$(CURDIR)/_trial_temp tests

@@ -17,6 +17,8 @@ setup(
         "zope.interface",
         "txaio",
         "SQLAlchemy>=2",
+        # PostgreSQL (DATABASE_URL="postgresql://..."): psycopg 3, wheels with libpq inside.
+        "psycopg[binary]>=3.1",
         "libvirt-python",
     ],
     extras_require={

@@ -7,6 +7,8 @@ C{euca-admin}: the administrator's command on the CLC host.
     euca-admin status [--wait SECONDS]  each component's state, by signed DescribeServices
     euca-admin register-node, deregister-node, modify-node, nodes
                                         the CC's nodes (see eucalyptus.nodeadmin)
+    euca-admin credentials ACCOUNT [USER]  a user's eucarc, key and certificate
+    euca-admin instance-types, modify-instance-type NAME [--cores N] [--memory MB] [--disk GB]
 
 C{init} never overwrites anything: it says what already exists and makes only
 what is missing.
@@ -14,19 +16,20 @@ what is missing.
 
 import argparse
 import os
-import re
 import sys
 import time
 
-from cryptography.hazmat.primitives import serialization
 from twisted.internet import defer, task
 
-from eucalyptus.accounts import ADMIN_ACCOUNT, ADMIN_USER, AccountStore
+from eucalyptus import credentials
+from eucalyptus.accounts import ADMIN_ACCOUNT, ADMIN_USER, AccountStore, valid_account_name
 from eucalyptus.config import CloudConfig, config_from_file, data_dir, default_config_path
 from eucalyptus.errors import ClientError, EucalyptusError
 from eucalyptus.security import keys, trust
 from eucalyptus.security.wssec import Verifier
 from eucalyptus.services.build import endpoint_url
+from eucalyptus.services.clc import vmtypes
+from eucalyptus.services.clc.db import open_cloud_database
 from eucalyptus.soap.client import SoapClient
 from eucalyptus.wsdl import SERVICE_NAMES, common, make_application
 
@@ -48,38 +51,12 @@ def _make_pair(keystore, role, zone, common_name, out):
     _say(out, f"created: {key_path}")
 
 
-def _eucarc(settings, access_key, account_id):
-    ec2 = endpoint_url(settings["CLC_HOST"], settings["CLC_PORT"], "services/Eucalyptus")
-    s3 = endpoint_url(settings["WALRUS_HOST"], settings["WALRUS_PORT"], "services/Walrus")
-    lines = [
-        'EUCA_KEY_DIR=$(cd "$(dirname "${BASH_SOURCE:-$0}")" && pwd -P)',
-        f"export EC2_URL={ec2}",
-        f"export S3_URL={s3}",
-        f"export AWS_ACCESS_KEY_ID={access_key.access_key_id}",
-        f"export AWS_SECRET_ACCESS_KEY={access_key.secret_key}",
-        f"export EC2_ACCESS_KEY={access_key.access_key_id}",
-        f"export EC2_SECRET_KEY={access_key.secret_key}",
-        f"export EC2_CERT=${{EUCA_KEY_DIR}}/{ADMIN_USER}-cert.pem",
-        f"export EC2_PRIVATE_KEY=${{EUCA_KEY_DIR}}/{ADMIN_USER}-pk.pem",
-        "export EUCALYPTUS_CERT=${EUCA_KEY_DIR}/cloud-cert.pem",
-        f"export EC2_USER_ID={account_id}",
-        "export AWS_DEFAULT_REGION=eucalyptus",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _write(path, data, mode):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "w") as f:
-        f.write(data)
-
-
 def check_account_name(name):
     """
     @raise ClientError: not 1 to 63 lower-case letters, digits and hyphens,
         starting with a letter or digit (the name becomes a directory).
     """
-    if not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", name):
+    if not valid_account_name(name):
         raise ClientError(f"{name!r} is not an account name: use 1 to 63 lower-case letters, digits and hyphens.")
 
 
@@ -95,15 +72,10 @@ def account_credentials(settings, keystore, account, directory, out):
     if store.account_id(account) is not None:
         _say(out, f"exists, kept: the {account} account and {eucarc}")
         return eucarc
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    access_key = store.create_account(account, ADMIN_USER)
-    cloud = keystore.credential("cloud")
-    user = keys.create_pair(f"{ADMIN_USER}@{account}", issuer=cloud)
-    keys.write_private_key(os.path.join(directory, f"{ADMIN_USER}-pk.pem"), user.key)
-    keys.write_certificate(os.path.join(directory, f"{ADMIN_USER}-cert.pem"), user.certificate)
-    keys.write_certificate(os.path.join(directory, "cloud-cert.pem"), cloud.certificate)
-    store.add_certificate(access_key.user_id, user.certificate.public_bytes(serialization.Encoding.PEM).decode())
-    _write(eucarc, _eucarc(settings, access_key, access_key.account_id), 0o600)
+    store.new_account(account)
+    credentials.user_credentials(
+        store, keystore.credential("cloud"), account, ADMIN_USER, directory, credentials.endpoints(settings)
+    )
     _say(out, f"created: the {account} account, {ADMIN_USER}'s access key and certificate, {eucarc}")
     return eucarc
 
@@ -200,6 +172,38 @@ def _status(reactor, settings, wait, out):
 _NODE_COMMANDS = ("register-node", "deregister-node", "modify-node", "nodes")
 
 
+def _user_credentials(args, settings):
+    store = AccountStore(CloudConfig.from_settings(settings).database_url)
+    directory = args.dir or os.path.join(settings.data_dir, "credentials", args.account, args.user)
+    keystore = keys.KeyStore(os.path.join(settings.data_dir, "keys"))
+    eucarc = credentials.user_credentials(
+        store, keystore.credential("cloud"), args.account, args.user, directory, credentials.endpoints(settings)
+    )
+    return [f"credentials: {eucarc}"]
+
+
+def _vm_type_lines(conn):
+    return [f"{vm.name:<12} {vm.cores:>3} cores {vm.memory:>6} MB {vm.disk:>4} GB" for vm in vmtypes.all_vm_types(conn)]
+
+
+def _instance_types(args, settings):
+    with open_cloud_database(CloudConfig.from_settings(settings).database_url).connect() as conn:
+        return _vm_type_lines(conn)
+
+
+def _modify_instance_type(args, settings):
+    with open_cloud_database(CloudConfig.from_settings(settings).database_url).begin() as conn:
+        vmtypes.modify_vm_type(conn, args.name, cores=args.cores, memory=args.memory, disk=args.disk)
+        return [line for line in _vm_type_lines(conn) if line.split()[0] == args.name]
+
+
+_CLOUD_COMMANDS = {
+    "credentials": _user_credentials,
+    "instance-types": _instance_types,
+    "modify-instance-type": _modify_instance_type,
+}
+
+
 def _node_command(args, settings):
     """
     Run a node command; the ones that ask the CC run under C{task.react},
@@ -254,6 +258,16 @@ def main(argv=None):
     modify.add_argument("node", help="HOST or HOST:PORT, as registered")
     modify.add_argument("--state", required=True, choices=("enabled", "disabled"))
     commands.add_parser("nodes", help="each node's state and why, from the CC")
+    user = commands.add_parser("credentials", help="write a user's credentials (eucarc, key, certificate)")
+    user.add_argument("account", help="the account's name")
+    user.add_argument("user", nargs="?", default=ADMIN_USER, help="the user's name (default: admin)")
+    user.add_argument("--dir", help="where to write them (default: <data dir>/credentials/<account>/<user>)")
+    commands.add_parser("instance-types", help="the VM types: cores, memory (MB), disk (GB)")
+    vm = commands.add_parser("modify-instance-type", help="change a VM type's cores, memory or disk")
+    vm.add_argument("name", help="the type, e.g. m1.small")
+    vm.add_argument("--cores", type=int)
+    vm.add_argument("--memory", type=int, help="MB")
+    vm.add_argument("--disk", type=int, help="GB")
     args = parser.parse_args(argv)
     try:
         settings = config_from_file(args.config or default_config_path(), args.data_dir or data_dir())
@@ -270,6 +284,10 @@ def main(argv=None):
             return 0
         if args.command in _NODE_COMMANDS:
             return _node_command(args, settings)
+        if args.command in _CLOUD_COMMANDS:
+            for line in _CLOUD_COMMANDS[args.command](args, settings):
+                _say(sys.stdout, line)
+            return 0
         # react() exits the process: 0, or 1 when a component is down.
         task.react(_status, (settings, args.wait, sys.stdout))
     except EucalyptusError as e:

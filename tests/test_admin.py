@@ -7,6 +7,7 @@ import io
 import os
 import stat
 import subprocess
+from contextlib import redirect_stdout
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -151,3 +152,58 @@ class AddAccountTests(SynchronousTestCase):
         """
         self.assertEqual(admin.main(["--config", self.conf, "--data-dir", self.data, "add-account", "../evil"]), 2)
         self.assertFalse(os.path.exists(os.path.join(self.data, "evil")))
+
+
+class CloudCommandTests(SynchronousTestCase):
+    """
+    C{euca-admin credentials}, C{instance-types} and
+    C{modify-instance-type}.
+    """
+
+    def setUp(self):
+        self.data = os.path.abspath(self.mktemp())
+        self.conf = os.path.join(self.data, "eucalyptus.conf")
+        os.makedirs(self.data)
+        with open(self.conf, "w") as f:
+            f.write('ZONE="east"\n')
+        self.admin("init")
+
+    def admin(self, *args):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            status = admin.main(["--config", self.conf, "--data-dir", self.data, *args])
+        return status, out.getvalue()
+
+    def test_credentials(self):
+        """
+        A user's credentials go to their own directory, with a key of that
+        user and a certificate signed by the cloud.
+        """
+        self.assertEqual(self.admin("add-account", "alice")[0], 0)
+        status, output = self.admin("credentials", "alice")
+        self.assertEqual(status, 0)
+        directory = os.path.join(self.data, "credentials", "alice", "admin")
+        self.assertIn(os.path.join(directory, "eucarc"), output)
+        with open(os.path.join(directory, "eucarc")) as f:
+            key_id = f.read().split("AWS_ACCESS_KEY_ID=")[1].split()[0]
+        store = AccountStore(CloudConfig.from_settings(config_from_string('ZONE="east"', self.data)).database_url)
+        self.assertEqual(store.access_key(key_id).account_name, "alice")
+        cloud = keys.load_certificate(os.path.join(self.data, "keys", "cloud-cert.pem"))
+        mine = keys.load_certificate(os.path.join(directory, "admin-cert.pem"))
+        self.assertEqual(mine.issuer, cloud.subject)
+
+    def test_instance_types(self):
+        """
+        The VM types are listed; an administrator changes one; an unknown
+        one is refused.
+        """
+        status, output = self.admin("instance-types")
+        self.assertEqual(status, 0)
+        self.assertIn("m1.small", output)
+        status, output = self.admin("modify-instance-type", "m1.small", "--cores", "2", "--memory", "512")
+        self.assertEqual(status, 0)
+        self.assertEqual(output.split()[:6], ["m1.small", "2", "cores", "512", "MB", output.split()[5]])
+        status, output = self.admin("instance-types")
+        self.assertIn("m1.small", output)
+        self.assertIn("512 MB", [line for line in output.splitlines() if line.startswith("m1.small ")][0])
+        self.assertEqual(self.admin("modify-instance-type", "m9.huge", "--cores", "2")[0], 2)

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.services.walrus.test_rest,tests.services.clc.test_ec2_resource -*-
+# -*- test-case-name: tests.services.walrus.test_rest,tests.services.clc.test_ec2_resource,tests.services.clc.test_iam_protocol -*-
 """
 Who signed an S3 request: access keys from the cloud's account store,
 checked by L{eucalyptus.security.awsauth}, become
@@ -137,6 +137,15 @@ class Identities:
         if key is not None:
             self._names[key.account_id] = key.account_name
         return key
+
+    def forget(self, access_key_id):
+        """
+        Drop what is cached of an access key, so the next request signed
+        with it reads it again: for whoever changes keys in this process
+        (IAM's C{UpdateAccessKey}, C{DeleteAccessKey}), whose change then
+        takes effect at once rather than within L{ttl}.
+        """
+        self._keys.pop(access_key_id, None)
 
     def identity_of(self, key):
         """

@@ -63,8 +63,10 @@ class AwsCliTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_describe_availability_zones(self):
         """
-        The configured zone, selected by name and by filter.
+        The configured zone (its cluster answering), selected by name and by
+        filter.
         """
+        self.live.service.cloud.clusters["east"].state = "ENABLED"
         answer = yield self.aws(
             "ec2", "describe-availability-zones", "--zone-names", "east", "--filters", "Name=state,Values=available"
         )

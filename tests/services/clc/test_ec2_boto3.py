@@ -17,6 +17,7 @@ from twisted.trial import unittest
 
 from eucalyptus import admin
 from eucalyptus.services.clc import service as clc
+from eucalyptus.services.clc.clusters import Resources
 from tests.services.clc.ec2_harness import LiveCloudController, error_of, in_thread
 
 
@@ -85,9 +86,13 @@ class Boto3Tests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_describe_availability_zones(self):
         """
-        The configured zone, available; names and filters select it.
+        The configured zone, unavailable until its cluster answers, then
+        available; names and filters select it.
         """
         client = self.live.client()
+        answer = yield in_thread(client.describe_availability_zones)
+        self.assertEqual([z["State"] for z in answer["AvailabilityZones"]], ["unavailable"])
+        self.live.service.cloud.clusters["east"].state = "ENABLED"
         answer = yield in_thread(
             client.describe_availability_zones,
             ZoneNames=["east"],
@@ -101,6 +106,23 @@ class Boto3Tests(unittest.TestCase):
         self.assertEqual(answer["AvailabilityZones"], [])
         error = yield in_thread(error_of, client.describe_availability_zones, ZoneNames=["west"])
         self.assertEqual(error[:2], ("InvalidParameterValue", 400))
+
+    @defer.inlineCallbacks
+    def test_verbose_zones(self):
+        """
+        An administrator asking for C{verbose} zones gets Eucalyptus's
+        listing: the zone, then per VM type the free and maximum counts
+        the cluster last reported, and the type's figures.
+        """
+        cluster = self.live.service.cloud.clusters["east"]
+        cluster.state = "ENABLED"
+        cluster.resources = {"m1.small": Resources(available=3, maximum=8)}
+        answer = yield in_thread(self.live.client().describe_availability_zones, ZoneNames=["verbose"])
+        listing = {z["ZoneName"]: z["State"] for z in answer["AvailabilityZones"]}
+        self.assertEqual(listing["east"], "available")
+        self.assertEqual(listing["|- vm types"], "free / max   cpu   ram  disk")
+        self.assertEqual(listing["|- m1.small"].split()[:3], ["0003", "/", "0008"])
+        self.assertEqual(listing["|- m1.large"].split()[:3], ["0000", "/", "0000"])
 
     @defer.inlineCallbacks
     def test_sigv2(self):
@@ -170,9 +192,9 @@ class Boto3Tests(unittest.TestCase):
         region is C{InvalidParameterValue}.
         """
         client = self.live.client()
-        error = yield in_thread(error_of, client.describe_instances)
+        error = yield in_thread(error_of, client.describe_vpcs)
         self.assertEqual(error[:2], ("UnsupportedOperation", 400))
-        self.assertIn("DescribeInstances", error[2])
+        self.assertIn("DescribeVpcs", error[2])
         error = yield in_thread(error_of, client.describe_regions, DryRun=True)
         self.assertEqual(error[:2], ("DryRunOperation", 412))
         error = yield in_thread(error_of, client.describe_regions, RegionNames=["us-east-1"])

@@ -1,10 +1,21 @@
 # -*- test-case-name: tests.services.clc.test_ec2_dispatch -*-
 """
 The EC2 actions this cloud answers: the explicit table the dispatcher
-looks actions up in.  Every other action of botocore's EC2 model is
-answered C{UnsupportedOperation}; any other name is C{InvalidAction}.
+looks actions up in, made of each resource module's own table.  Every
+other action of botocore's EC2 model is answered C{UnsupportedOperation};
+any other name is C{InvalidAction}.
 """
 
+from eucalyptus.services.clc import (
+    groups,
+    imageattributes,
+    imageregistration,
+    images,
+    instance_actions,
+    keypairs,
+    tags,
+    vmtypes,
+)
 from eucalyptus.services.clc.ec2 import regions
 
 __all__ = ["ACTIONS"]
@@ -14,4 +25,12 @@ __all__ = ["ACTIONS"]
 ACTIONS = {
     "DescribeRegions": regions.describe_regions,
     "DescribeAvailabilityZones": regions.describe_availability_zones,
+    **keypairs.ACTIONS,
+    **groups.ACTIONS,
+    **tags.ACTIONS,
+    **imageregistration.ACTIONS,
+    **images.ACTIONS,
+    **imageattributes.ACTIONS,
+    **vmtypes.ACTIONS,
+    **instance_actions.ACTIONS,
 }

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.services.clc.test_ec2_dispatch -*-
+# -*- test-case-name: tests.services.clc.test_ec2_dispatch,tests.services.clc.test_iam_protocol -*-
 """
 The one way into the EC2 actions.
 
@@ -14,6 +14,9 @@ L{Dispatcher.dispatch} checks C{Action} and C{Version}, looks the action up
 in the explicit table it was given (never by attribute name), parses the
 input against botocore's model, answers C{DryRun} requests, calls the
 action, and writes its response document.
+
+The model and the wire format are an L{Api}: L{EC2} by default; the IAM
+API (L{eucalyptus.services.clc.iam}) brings its own.
 """
 
 from dataclasses import dataclass
@@ -23,7 +26,34 @@ from twisted.internet import defer, threads
 from eucalyptus.services.clc.ec2 import model, query, serialize
 from eucalyptus.services.clc.ec2.errors import DryRunOperation, InvalidAction, MissingAction, UnsupportedOperation
 
-__all__ = ["Caller", "Region", "RequestContext", "Dispatcher", "blocking"]
+__all__ = ["Api", "EC2", "Caller", "Region", "RequestContext", "Dispatcher", "blocking"]
+
+
+@dataclass(frozen=True)
+class Api:
+    """
+    A query API as the dispatcher needs it: its model and its wire format.
+
+    @ivar name: its name in messages (C{EC2}).
+    @ivar operation: C{operation(action)}: the botocore C{OperationModel}
+        of an action, or L{None} if the API has no such action.
+    @ivar check_version: C{check_version(version)} raises the API's error
+        for a missing or unknown C{Version}.
+    @ivar parse_input: C{parse_input(operation_model, params)}: the
+        action's input from the request's flat parameters.
+    @ivar response_document: C{response_document(operation_model, result,
+        request_id, version)}: the answer, as L{bytes}.
+    """
+
+    name: str
+    operation: object
+    check_version: object
+    parse_input: object
+    response_document: object
+
+
+#: The EC2 Query API.
+EC2 = Api("EC2", model.operation, model.check_version, query.parse_input, serialize.response_document)
 
 
 @dataclass(frozen=True)
@@ -68,6 +98,9 @@ class RequestContext:
     @ivar version: the API version the request named.
     @ivar caller: the L{Caller}.
     @ivar region: the L{Region}.
+    @ivar cloud: the L{eucalyptus.services.clc.cloud.Cloud} (database,
+        clusters, keys), or C{None} in tests of the protocol alone; for
+        another L{Api}, what its actions work on.
     """
 
     request_id: str
@@ -75,6 +108,7 @@ class RequestContext:
     version: str
     caller: Caller
     region: Region
+    cloud: object = None
 
 
 def blocking(action):
@@ -95,20 +129,24 @@ class Dispatcher:
     @ivar region: the L{Region} every context carries.
     """
 
-    def __init__(self, actions, region, run_in_thread=threads.deferToThread):
+    def __init__(self, actions, region, run_in_thread=threads.deferToThread, cloud=None, api=EC2):
         """
         @param actions: action name to function; every name must be an
-            action of botocore's EC2 model.
+            action of the API's model (botocore's EC2 model by default).
         @param region: the L{Region}.
         @param run_in_thread: how blocking actions run (C{deferToThread};
             tests run them inline).
-        @raise ValueError: the table names an action EC2 does not have.
+        @param cloud: the L{Cloud} every context carries.
+        @param api: the L{Api} the actions belong to.
+        @raise ValueError: the table names an action the API does not have.
         """
-        unknown = sorted(name for name in actions if model.operation(name) is None)
+        unknown = sorted(name for name in actions if api.operation(name) is None)
         if unknown:
-            raise ValueError(f"Not EC2 actions: {unknown}")
+            raise ValueError(f"Not {api.name} actions: {unknown}")
+        self.api = api
         self.actions = dict(actions)
         self.region = region
+        self.cloud = cloud
         self._run_in_thread = run_in_thread
 
     def dispatch(self, caller, request_id, params):
@@ -129,19 +167,19 @@ class Dispatcher:
         if not action:
             raise MissingAction()
         version = params.get("Version")
-        model.check_version(version)
-        operation = model.operation(action)
+        self.api.check_version(version)
+        operation = self.api.operation(action)
         if operation is None:
             raise InvalidAction(f"The action {action} is not valid for this web service.")
         function = self.actions.get(action)
         if function is None:
             raise UnsupportedOperation(f"The action {action} is not supported by this cloud.")
-        arguments = query.parse_input(operation, params)
+        arguments = self.api.parse_input(operation, params)
         if arguments.get("DryRun"):
             raise DryRunOperation()
-        context = RequestContext(request_id, action, version, caller, self.region)
+        context = RequestContext(request_id, action, version, caller, self.region, self.cloud)
         if getattr(function, "blocking", False):
             answer = self._run_in_thread(function, context, arguments)
         else:
             answer = defer.maybeDeferred(function, context, arguments)
-        return answer.addCallback(lambda result: serialize.response_document(operation, result, request_id, version))
+        return answer.addCallback(lambda result: self.api.response_document(operation, result, request_id, version))

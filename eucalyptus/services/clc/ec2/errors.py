@@ -163,3 +163,227 @@ def from_auth_error(error):
     if isinstance(error, AuthFailure):
         return error
     return AuthFailure(f"AWS was not able to validate the provided access credentials: {error.message}")
+
+
+# Images and VM types (eucalyptus.services.clc.images, .vmtypes).
+
+__all__ += [
+    "InvalidManifest",
+    "InvalidAMIIDMalformed",
+    "InvalidAMIIDNotFound",
+    "InvalidAMIIDUnavailable",
+    "InvalidAMINameMalformed",
+    "InvalidAMINameDuplicate",
+    "InvalidAMIAttributeItemValue",
+    "InvalidUserIDMalformed",
+    "InvalidParameterCombination",
+    "InvalidInstanceType",
+]
+
+
+class InvalidManifest(AwsError):
+    """
+    The manifest of C{RegisterImage} cannot be read, parsed or verified.
+    """
+
+    code = "InvalidManifest"
+    message = "The specified AMI has an unparsable manifest, or you may not have access to the location of the manifest."
+
+
+class InvalidAMIIDMalformed(AwsError):
+    """
+    An image id that is not C{emi-}, C{eki-} or C{eri-} and hex digits.
+    """
+
+    code = "InvalidAMIID.Malformed"
+    message = "The image id is malformed."
+
+
+class InvalidAMIIDNotFound(AwsError):
+    """
+    No image with that id, or none the caller may see or launch.
+    """
+
+    code = "InvalidAMIID.NotFound"
+    message = "The image id does not exist."
+
+
+class InvalidAMIIDUnavailable(AwsError):
+    """
+    The image exists but cannot be used now (deregistered, not a machine
+    image).
+    """
+
+    code = "InvalidAMIID.Unavailable"
+    message = "The image is not available."
+
+
+class InvalidAMINameMalformed(AwsError):
+    """
+    An image name EC2 does not allow.
+    """
+
+    code = "InvalidAMIName.Malformed"
+    message = "The image name is malformed."
+
+
+class InvalidAMINameDuplicate(AwsError):
+    """
+    The account already has an image of that name.
+    """
+
+    code = "InvalidAMIName.Duplicate"
+    message = "The image name is already in use."
+
+
+class InvalidAMIAttributeItemValue(AwsError):
+    """
+    A value of C{ModifyImageAttribute} that cannot be used (an account that
+    does not exist, an unknown group).
+    """
+
+    code = "InvalidAMIAttributeItemValue"
+    message = "The image attribute value is invalid."
+
+
+class InvalidUserIDMalformed(AwsError):
+    """
+    An account id that is not 12 digits (or C{self}, C{all}, ...).
+    """
+
+    code = "InvalidUserID.Malformed"
+    message = "The user id is malformed."
+
+
+class InvalidParameterCombination(AwsError):
+    """
+    Parameters that cannot be given together.
+    """
+
+    code = "InvalidParameterCombination"
+    message = "The parameters cannot be used together."
+
+
+class InvalidInstanceType(AwsError):
+    """
+    C{DescribeInstanceTypes} named a type the cloud does not have.
+    """
+
+    code = "InvalidInstanceType"
+    message = "The instance type does not exist."
+
+
+# Key pairs, security groups and tags (eucalyptus.services.clc.keypairs,
+# groups, tags).
+
+__all__ += [
+    "InvalidID",
+    "KeyPairNotFound",
+    "KeyPairDuplicate",
+    "KeyFormatInvalid",
+    "GroupNotFound",
+    "GroupIdMalformed",
+    "GroupDuplicate",
+    "GroupInUse",
+    "CannotDelete",
+    "PermissionDuplicate",
+    "PermissionNotFound",
+    "TagLimitExceeded",
+]
+
+
+class InvalidID(AwsError):
+    """
+    A resource id of no kind this cloud has.
+    """
+
+    code = "InvalidID"
+
+
+class KeyPairNotFound(AwsError):
+    """
+    The caller's account has no key pair of that name or id.
+    """
+
+    code = "InvalidKeyPair.NotFound"
+
+
+class KeyPairDuplicate(AwsError):
+    """
+    The caller's account has a key pair of that name already.
+    """
+
+    code = "InvalidKeyPair.Duplicate"
+
+
+class KeyFormatInvalid(AwsError):
+    """
+    C{ImportKeyPair}'s public key is not one this cloud can read.
+    """
+
+    code = "InvalidKey.Format"
+
+
+class GroupNotFound(AwsError):
+    """
+    The security group does not exist (in the caller's account).
+    """
+
+    code = "InvalidGroup.NotFound"
+
+
+class GroupIdMalformed(AwsError):
+    """
+    A security group id that is not C{sg-...}.
+    """
+
+    code = "InvalidGroupId.Malformed"
+
+
+class GroupDuplicate(AwsError):
+    """
+    The caller's account has a security group of that name already.
+    """
+
+    code = "InvalidGroup.Duplicate"
+
+
+class GroupInUse(AwsError):
+    """
+    The security group is used by instances or by other groups' rules.
+    """
+
+    code = "InvalidGroup.InUse"
+
+
+class CannotDelete(AwsError):
+    """
+    The C{default} security group cannot be deleted.
+    """
+
+    code = "CannotDelete"
+
+
+class PermissionDuplicate(AwsError):
+    """
+    The security group has that rule already.
+    """
+
+    code = "InvalidPermission.Duplicate"
+
+
+class PermissionNotFound(AwsError):
+    """
+    The security group has no such rule to revoke.
+    """
+
+    code = "InvalidPermission.NotFound"
+    message = "The specified rule does not exist in this security group."
+
+
+class TagLimitExceeded(AwsError):
+    """
+    A resource would have more than 50 tags.
+    """
+
+    code = "TagLimitExceeded"

@@ -1,10 +1,10 @@
-# -*- test-case-name: tests.services.clc.test_ec2_query -*-
+# -*- test-case-name: tests.services.clc.test_ec2_query,tests.services.clc.test_iam_protocol -*-
 """
 Reading an EC2 Query request: flat C{name=value} parameters in, the nested
 dict an action works on out.
 
 The parameters are the inverse of what botocore's C{EC2Serializer} writes
-from the action's input shape:
+from the action's input shape (for the C{ec2} protocol):
 
   - a structure member is named by its C{queryName}, else by its
     C{locationName} with the first letter in upper case, else by its member
@@ -21,6 +21,12 @@ a boto3 caller passed (C{{"Filters": [{"Name": ..., "Values": [...]}]}}).
 Parameters the shape does not have are refused (C{UnknownParameter}), as
 are values of the wrong type and missing required members
 (C{InvalidParameterValue}, C{MissingParameter}).
+
+The other query APIs (IAM, STS, ...: botocore's C{query} protocol, which
+the model's metadata names) differ in two ways: a member is named by its
+C{locationName} as it is, else by its member name, and a list's members
+are numbered below C{member} (C{Tags.member.1.Key}), or below the list
+member's C{locationName}, unless the list is flattened.
 """
 
 import base64
@@ -91,28 +97,31 @@ def parse_input(operation_model, params):
         if entries:
             raise UnknownParameter(f"The parameter {entries[0][2]} is not recognized")
         return {}
-    return _structure(shape, entries, "")
+    return _structure(shape, entries, "", operation_model.metadata.get("protocol", "ec2"))
 
 
 @functools.cache
-def _wire_index(shape):
+def _wire_index(shape, protocol):
     """
     Wire name to member name of a structure shape; see L{wire_names}.
     """
-    return {wire: member for member, wire in wire_names(shape).items()}
+    return {wire: member for member, wire in wire_names(shape, protocol).items()}
 
 
-def wire_names(shape):
+def wire_names(shape, protocol="ec2"):
     """
     The name each member of a structure shape has on the wire, as
-    botocore's C{EC2Serializer._get_serialized_name} gives it.
+    botocore's C{EC2Serializer._get_serialized_name} gives it (or, for
+    the C{query} protocol, C{QuerySerializer}'s).
 
     @return: a dict from member name to wire name.
     """
     names = {}
     for member, member_shape in shape.members.items():
         serialization = member_shape.serialization
-        if "queryName" in serialization:
+        if protocol != "ec2":
+            names[member] = serialization.get("name", member)
+        elif "queryName" in serialization:
             names[member] = serialization["queryName"]
         elif "name" in serialization:
             names[member] = serialization["name"][0].upper() + serialization["name"][1:]
@@ -125,18 +134,19 @@ def _dotted(prefix, part):
     return f"{prefix}.{part}" if prefix else part
 
 
-def _parse(shape, entries, name):
+def _parse(shape, entries, name, protocol):
     """
     The value of one shape from the entries below its name.
 
     @param entries: C{(remaining parts, value, full name)} triples.
     @param name: the wire name of this value (for messages).
+    @param protocol: botocore's protocol name (C{ec2}, C{query}).
     """
     kind = shape.type_name
     if kind == "structure":
-        return _structure(shape, entries, name)
+        return _structure(shape, entries, name, protocol)
     if kind == "list":
-        return _list(shape, entries, name)
+        return _list(shape, entries, name, protocol)
     for parts, value, full_name in entries:
         if parts:
             raise UnknownParameter(f"The parameter {full_name} is not recognized")
@@ -144,9 +154,9 @@ def _parse(shape, entries, name):
     return _SCALARS[kind](value, name)
 
 
-def _structure(shape, entries, name):
+def _structure(shape, entries, name, protocol):
     groups = {}
-    index = _wire_index(shape)
+    index = _wire_index(shape, protocol)
     for parts, value, full_name in entries:
         if not parts:
             raise InvalidParameterValue(
@@ -156,9 +166,9 @@ def _structure(shape, entries, name):
         if member is None:
             raise UnknownParameter(f"The parameter {_dotted(name, parts[0])} is not recognized")
         groups.setdefault(member, []).append((parts[1:], value, full_name))
-    wire = wire_names(shape)
+    wire = wire_names(shape, protocol)
     result = {
-        member: _parse(shape.members[member], member_entries, _dotted(name, wire[member]))
+        member: _parse(shape.members[member], member_entries, _dotted(name, wire[member]), protocol)
         for member, member_entries in groups.items()
     }
     for member in shape.required_members:
@@ -167,20 +177,28 @@ def _structure(shape, entries, name):
     return result
 
 
-def _list(shape, entries, name):
+def _list(shape, entries, name, protocol):
+    wrapper = None
+    if protocol != "ec2" and not shape.serialization.get("flattened"):
+        wrapper = shape.member.serialization.get("name", "member")
+        name = f"{name}.{wrapper}"
     groups = {}
     for parts, value, full_name in entries:
         if not parts:
             if value == "" and len(entries) == 1:
                 # The query protocol's way of sending an empty list.
                 return []
-            raise InvalidParameterValue(
-                f"The parameter {full_name} is a list: send {full_name}.1, {full_name}.2, ..."
-            )
+            raise InvalidParameterValue(f"The parameter {full_name} is a list: send {name}.1, {name}.2, ...")
+        if wrapper is not None:
+            if parts[0] != wrapper:
+                raise UnknownParameter(f"The parameter {_dotted(name.rpartition('.')[0], parts[0])} is not recognized")
+            parts = parts[1:]
+            if not parts:
+                raise InvalidParameterValue(f"The parameter {full_name} is a list: send {name}.1, {name}.2, ...")
         if not _INDEX.fullmatch(parts[0]):
             raise UnknownParameter(f"The parameter {_dotted(name, parts[0])} is not recognized")
         groups.setdefault(int(parts[0]), []).append((parts[1:], value, full_name))
-    return [_parse(shape.member, groups[number], f"{name}.{number}") for number in sorted(groups)]
+    return [_parse(shape.member, groups[number], f"{name}.{number}", protocol) for number in sorted(groups)]
 
 
 def _invalid(value, name, expected):

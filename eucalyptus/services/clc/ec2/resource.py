@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.services.clc.test_ec2_resource,tests.services.clc.test_ec2_boto3 -*-
+# -*- test-case-name: tests.services.clc.test_ec2_resource,tests.services.clc.test_ec2_boto3,tests.services.clc.test_iam_protocol -*-
 """
 The EC2 Query API over HTTP.
 
@@ -10,6 +10,10 @@ the parameters to the L{Dispatcher}, and answers with the response
 document or EC2's error document.  Every answer carries its request id in
 the document and in the C{x-amzn-requestid} header.  Unexpected errors are
 logged with their traceback and answered C{InternalError} (500) without it.
+
+The other query APIs (IAM at C{/services/Euare}) are subclasses that name
+their SigV4 service, their error document and how they report a failed
+signature check.
 
 At C{/services/Eucalyptus} the CLC also serves its internal SOAP service;
 L{SoapOrQueryResource} sends SOAP there (a C{POST} of an XML document or
@@ -39,10 +43,20 @@ _SOAP_TYPES = (b"text/xml", b"application/soap+xml")
 class Ec2QueryResource(Resource):
     """
     The EC2 Query API at one path.
+
+    @cvar service: the service SigV4 credential scopes must name.
+    @cvar auth_error: C{auth_error(error)}: the error to answer for a
+        failed signature check (an L{AwsError} in S3's words).
+    @cvar error_document: C{error_document(error, request_id)}: the body
+        of an error answer.
     """
 
     isLeaf = True
     _log = Logger()
+
+    service = "ec2"
+    auth_error = staticmethod(from_auth_error)
+    error_document = staticmethod(serialize.error_document)
 
     def __init__(self, dispatcher, identities, clock=time.time):
         """
@@ -67,7 +81,7 @@ class Ec2QueryResource(Resource):
         d = defer.Deferred.fromCoroutine(self._answer(request, request_id))
         d.addCallbacks(lambda document: (200, document), self._error_document, errbackArgs=(request_id,))
         d.addCallback(self._write, request, request_id, finished)
-        d.addErrback(lambda f: self._log.failure("Writing an EC2 answer failed", f))
+        d.addErrback(lambda f: self._log.failure("Writing an {service} answer failed", f, service=self.service))
         return NOT_DONE_YET
 
     render_POST = render_GET
@@ -93,12 +107,15 @@ class Ec2QueryResource(Resource):
             key), C{RequestExpired} (dated too far from our clock).
         """
         try:
-            identity, auth = await self.identities.authenticate(signed, self.clock(), service="ec2")
+            identity, auth = await self.identities.authenticate(signed, self.clock(), service=self.service)
         except AwsError as error:
-            raise from_auth_error(error)
+            raise self.auth_error(error)
         if auth is None:
-            raise AuthFailure(
-                "The request is not signed: sign it with Signature Version 4 (service ec2) or Version 2."
+            raise self.auth_error(
+                AuthFailure(
+                    f"The request is not signed: sign it with Signature Version 4 (service {self.service}) "
+                    "or Version 2."
+                )
             )
         key = await self.identities.key_for(auth.access_key_id)
         return Caller(
@@ -111,9 +128,10 @@ class Ec2QueryResource(Resource):
         """
         error = failure.value
         if not isinstance(error, EucalyptusError):
-            self._log.failure("EC2 request {request_id} failed", failure, request_id=request_id)
+            self._log.failure("{service} request {request_id} failed", failure, service=self.service,
+                              request_id=request_id)
             error = InternalError()
-        return error.http_status, serialize.error_document(error, request_id)
+        return error.http_status, self.error_document(error, request_id)
 
     def _write(self, answer, request, request_id, finished):
         """

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.services.clc.test_ec2_serialize -*-
+# -*- test-case-name: tests.services.clc.test_ec2_serialize,tests.services.clc.test_iam_protocol -*-
 """
 Writing EC2 responses: an action's result dict, keyed by botocore's member
 names, becomes the XML document botocore's C{EC2QueryParser} reads back
@@ -30,7 +30,7 @@ from lxml import etree
 
 from eucalyptus.services.clc.ec2.model import namespace
 
-__all__ = ["CONTENT_TYPE", "response_document", "error_document", "timestamp_text"]
+__all__ = ["CONTENT_TYPE", "response_document", "error_document", "timestamp_text", "write_members"]
 
 #: The content type of every EC2 answer.
 CONTENT_TYPE = b"text/xml;charset=UTF-8"
@@ -58,7 +58,7 @@ def response_document(operation_model, result, request_id, version):
             raise ValueError(f"{operation_model.name} has no output, but its result is {result!r}")
         etree.SubElement(root, f"{{{ns}}}return").text = "true"
     else:
-        _members(root, shape, result or {}, ns, operation_model.name)
+        write_members(root, shape, result or {}, ns, operation_model.name)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
@@ -77,9 +77,15 @@ def error_document(error, request_id):
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def _members(parent, shape, value, ns, path):
+def write_members(parent, shape, value, ns, path, list_item="item"):
     """
     Write the members of a structure value under C{parent}.
+
+    @param ns: the namespace of the elements.
+    @param path: where the value is, for messages (C{"DescribeRegions"}).
+    @param list_item: the element of a list's members when their shape
+        names none: C{item} for EC2, C{member} for the other query APIs.
+    @raise ValueError: C{value} does not fit C{shape}.
     """
     if not isinstance(value, dict):
         raise ValueError(f"{path} must be a dict for {shape.name}, not {value!r}")
@@ -91,22 +97,22 @@ def _members(parent, shape, value, ns, path):
         if member_value is not None:
             name = member_shape.serialization.get("name", member)
             element = etree.SubElement(parent, f"{{{ns}}}{name}")
-            _write(element, member_shape, member_value, ns, f"{path}.{member}")
+            _write(element, member_shape, member_value, ns, f"{path}.{member}", list_item)
 
 
-def _write(element, shape, value, ns, path):
+def _write(element, shape, value, ns, path, list_item):
     """
     Write one value of C{shape} into C{element}.
     """
     kind = shape.type_name
     if kind == "structure":
-        _members(element, shape, value, ns, path)
+        write_members(element, shape, value, ns, path, list_item)
     elif kind == "list":
         if isinstance(value, (str, bytes, dict)):
             raise ValueError(f"{path} must be a list for {shape.name}, not {value!r}")
-        tag = f"{{{ns}}}{shape.member.serialization.get('name', 'item')}"
+        tag = f"{{{ns}}}{shape.member.serialization.get('name', list_item)}"
         for index, item in enumerate(value):
-            _write(etree.SubElement(element, tag), shape.member, item, ns, f"{path}[{index}]")
+            _write(etree.SubElement(element, tag), shape.member, item, ns, f"{path}[{index}]", list_item)
     else:
         element.text = _SCALARS[kind](value, path)
 
