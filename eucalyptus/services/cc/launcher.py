@@ -165,11 +165,12 @@ class Launcher:
         """
         shape = shape_of(request.instanceType)
         min_count, max_count = _check_counts(request)
-        room = self.max_instances - len(self.cache)
+        running = self.cache.running()
+        room = self.max_instances - running
         if room < min_count:
             raise InsufficientInstanceCapacity(
                 f"This cluster runs at most {self.max_instances} instances (MAX_INSTANCES_PER_CC) and has "
-                f"{len(self.cache)}; {min_count} more do not fit."
+                f"{running}; {min_count} more do not fit."
             )
         max_count = min(max_count, room)
         records = {record.host: record for record in self.records()}

@@ -202,6 +202,13 @@ class InstanceCache:
     def __contains__(self, instance_id):
         return instance_id in self._entries
 
+    def running(self):
+        """
+        How many cached instances count against C{MAX_INSTANCES_PER_CC}:
+        all but those being torn down.
+        """
+        return sum(1 for entry in self._entries.values() if entry.instance.stateName != "Teardown")
+
     def get(self, instance_id):
         """
         @return: the L{CachedInstance} of C{instance_id}, or C{None}.

@@ -11,7 +11,7 @@ has the instance on, each call bounded by the per-node timeout.
 
 from twisted.internet import defer
 
-from eucalyptus.errors import InstanceNotFound, InvalidParameterValue
+from eucalyptus.errors import EucalyptusError, InstanceNotFound, InvalidParameterValue
 from eucalyptus.services.base import ComponentOperations, respond
 from eucalyptus.services.cc.launcher import cc_instance
 from eucalyptus.services.cc.nodes import DISABLED, ENABLED
@@ -146,7 +146,9 @@ class ClusterOperations(ComponentOperations):
     def terminate_instances(self, request):
         """
         Terminate each instance on its node.  An instance no node reported
-        is looked for on every enabled node (it may have just started).
+        is not on this cluster (the cache has every instance the nodes run
+        and every one this CC started; a restarted CC answers only once it
+        has polled), so it is not terminated.
 
         @return: C{isTerminated}, one flag per id, in order.
         """
@@ -158,12 +160,16 @@ class ClusterOperations(ComponentOperations):
     def _terminate(self, request, instance_id):
         entry = self.cache.get(instance_id)
         record = self.nodes.find(entry.host) if entry is not None else None
-        candidates = [record] if record is not None else [r for r in self.nodes if r.state == ENABLED]
+        if record is None:
+            return False
         order = nc_types.NcTerminateInstanceType(instanceId=instance_id, force=bool(request.force), **_header(request))
-        results = yield defer.DeferredList(
-            [self._call(candidate, "ncTerminateInstance", order) for candidate in candidates], consumeErrors=True
-        )
-        return any(ok for ok, _ in results)
+        try:
+            yield self._call(record, "ncTerminateInstance", order)
+        except EucalyptusError as e:
+            self._log.warn("Node {host} did not terminate {instance_id}: {error}", host=record.host,
+                           instance_id=instance_id, error=e.message)
+            return False
+        return True
 
     @defer.inlineCallbacks
     def reboot_instances(self, request):
@@ -288,7 +294,7 @@ class ClusterOperations(ComponentOperations):
                 instanceType=vm,
                 maxInstances=min(cap, sum(instances_of(r.resources, vm, False) for r in usable)),
                 availableInstances=min(
-                    max(0, cap - len(self.cache)), sum(instances_of(r.resources, vm, True) for r in usable)
+                    max(0, cap - self.cache.running()), sum(instances_of(r.resources, vm, True) for r in usable)
                 ),
             )
             for vm in request.instanceTypes or []

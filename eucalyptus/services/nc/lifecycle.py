@@ -61,6 +61,10 @@ class Monitor(TimerService):
     @defer.inlineCallbacks
     def _pass(self):
         node = self.node
+        # Only instances settled before the listing are judged by it: one
+        # whose start-up ends while the listing is taken has a domain the
+        # listing may not show.
+        settled = {i for i, instance in node.instances.items() if i not in node.busy and instance.state != STAGING}
         domains = {domain.name: domain for domain in (yield node.hypervisor.list_domains())}
         now = node.now()
         for instance in list(node.instances.values()):
@@ -71,7 +75,7 @@ class Monitor(TimerService):
             if instance.state == STAGING:
                 self._staging(instance, now)
                 continue
-            if instance.instance_id in node.busy or instance.state == CANCELED:
+            if instance.instance_id in node.busy or instance.state == CANCELED or instance.instance_id not in settled:
                 continue
             yield self._refresh(instance, domains.get(instance.instance_id), now)
         yield self._destroy_orphans(domains)

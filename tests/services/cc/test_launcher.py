@@ -275,6 +275,7 @@ class CountTests(LauncherTestCase):
         """
         launcher = self.launcher()
         launcher.max_instances = 5
+        self.cache.place("c", instance("i-0000dead", state="Teardown"), 0)
         self.successResultOf(self.launch(launcher, run_request(2)))
         launched = self.successResultOf(self.launch(launcher, run_request(4, min_count=1, prefix="i-1000000")))
         self.assertEqual(len(launched), 3)

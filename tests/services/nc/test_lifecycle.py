@@ -56,6 +56,35 @@ class MonitorTests(NodeTestCase):
         self.assertIn("not running", instance.failure)
 
     @defer.inlineCallbacks
+    def test_start_up_ends_during_listing(self):
+        """
+        An instance still starting when the pass lists the domains, whose
+        start-up ends before the pass reaches it, is not judged by that
+        listing (which may not show its domain yet): it stays up.
+        """
+        yield self.start()
+        self.node.run_instance(spec(), URLS)
+        yield self.settled()
+        hypervisor, node = self.hypervisor, self.node
+        starting = defer.Deferred()
+
+        class Listing:
+            def __getattr__(self, name):
+                return getattr(hypervisor, name)
+
+            def list_domains(self):
+                # The listing is taken while the start-up is under way and
+                # answers once it has ended, without the new domain.
+                node.busy.pop("i-0123abcd")
+                return defer.succeed([])
+
+        node.busy["i-0123abcd"] = starting
+        node.hypervisor = Listing()
+        yield self.monitor.run_once()
+        node.hypervisor = hypervisor
+        self.assertEqual(node.get("i-0123abcd").state, records.BOOTING)
+
+    @defer.inlineCallbacks
     def test_crashed(self):
         """
         A crashed domain is destroyed and its instance torn down; it stays
