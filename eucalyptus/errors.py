@@ -452,3 +452,36 @@ class RequestExpired(AwsError):
 
     code = "RequestExpired"
     message = "The request has expired or is dated too far from the server's time."
+
+
+__all__ += ["IncorrectState", "UnauthorizedOperation", "SnapshotAlreadyExists"]
+
+
+class IncorrectState(ClientError):
+    """
+    The volume or snapshot is not in a state that allows the operation
+    (still being created, failed, a snapshot still pending).
+    """
+
+    code = "IncorrectState"
+    message = "The resource is not in a state that allows this operation."
+
+
+class UnauthorizedOperation(ClientError):
+    """
+    The caller's credentials do not allow this operation: a node signing a
+    call only the cloud may make, or a volume token that does not match.
+    """
+
+    code = "UnauthorizedOperation"
+    http_status = 403
+    message = "You are not authorized to perform this operation."
+
+
+class SnapshotAlreadyExists(ClientError):
+    """
+    A snapshot of that id exists already, of another volume.
+    """
+
+    code = "InvalidSnapshotID.Duplicate"
+    message = "The snapshot already exists."

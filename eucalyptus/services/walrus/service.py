@@ -54,6 +54,15 @@ class WalrusService(service.MultiService):
         self._started.addCallback(lambda _: service.MultiService.startService(self))
         self._started.addErrback(lambda f: self._log.failure("Walrus could not open its store", f))
 
+    def listening(self):
+        """
+        @return: a Deferred firing once the store is open and the site
+            listens (after L{startService}).
+        """
+        d = defer.Deferred()
+        self._started.addBoth(lambda result: (d.callback(None), result)[1])
+        return d
+
     async def _stop(self):
         await self._started
         await service.MultiService.stopService(self)

@@ -70,6 +70,7 @@ class PowersaveTests(TestCase):
         self.walrus = walrus.make_service(self.settings)
         self.walrus.startService()
         self.addCleanup(self.walrus.stopService)
+        yield self.walrus.listening()
         self.account, self.urls = yield threads.deferToThread(
             upload_images, self.settings, f"http://127.0.0.1:{walrus_port}"
         )

@@ -18,7 +18,9 @@ signature check.
 At C{/services/Eucalyptus} the CLC also serves its internal SOAP service;
 L{SoapOrQueryResource} sends SOAP there (a C{POST} of an XML document or
 with a C{SOAPAction} header, a C{GET ?wsdl}) and everything else to the
-Query API.
+Query API, except EC2 SOAP requests (a body element in an EC2 namespace)
+and C{GET ?wsdl=ec2}, which go to the EC2 SOAP API
+(L{eucalyptus.services.clc.ec2soap}).
 """
 
 import time
@@ -34,6 +36,7 @@ from eucalyptus.security import awsauth
 from eucalyptus.services.clc.ec2 import query, serialize
 from eucalyptus.services.clc.ec2.dispatch import Caller
 from eucalyptus.services.clc.ec2.errors import AuthFailure, from_auth_error
+from eucalyptus.services.clc.ec2soap.resource import Ec2SoapResource, is_ec2_soap, is_ec2_wsdl
 
 __all__ = ["Ec2QueryResource", "SoapOrQueryResource", "is_soap"]
 
@@ -182,21 +185,28 @@ def is_soap(request):
 
 class SoapOrQueryResource(Resource):
     """
-    One path, two APIs: SOAP requests go to the SOAP resource, the rest to
-    the Query API.
+    One path, three APIs: EC2 SOAP requests go to the EC2 SOAP API, other
+    SOAP requests to the SOAP resource, the rest to the Query API.
     """
 
     isLeaf = True
 
-    def __init__(self, soap, query_api):
+    def __init__(self, soap, query_api, ec2_soap=None):
         """
         @param soap: the L{eucalyptus.soap.resource.SoapResource}.
         @param query_api: the L{Ec2QueryResource}.
+        @param ec2_soap: the L{Ec2SoapResource}; by default, made on first
+            use over C{query_api}'s dispatcher and account store.
         """
         Resource.__init__(self)
         self.soap = soap
         self.query_api = query_api
+        self.ec2_soap = ec2_soap
 
     def render(self, request):
+        if is_ec2_wsdl(request) or is_ec2_soap(request):
+            if self.ec2_soap is None:
+                self.ec2_soap = Ec2SoapResource.beside(self.query_api.dispatcher, self.query_api.identities.accounts)
+            return self.ec2_soap.render(request)
         target = self.soap if is_soap(request) else self.query_api
         return target.render(request)
