@@ -72,26 +72,41 @@ def _wanted(context, ids):
 
 
 def _check_found(ids, rows):
-    missing = sorted(set(ids) - {row.instance_id for row in rows})
+    if not ids:
+        return
+    missing = sorted(set(ids) - {row["instance_id"] for row in rows})
     if missing:
         raise InstanceNotFound(f"The instance ID{'s' if len(missing) > 1 else ''} '{', '.join(missing)}' "
                                f"do{'' if len(missing) > 1 else 'es'} not exist")
 
 
-def _items(conn, rows):
-    ids = [row.instance_id for row in rows]
-    pairs = store.groups_of(conn, ids)
-    by_account = {}
-    for row in rows:
-        by_account.setdefault(row.account_id, []).append(row.instance_id)
-    found = {}
-    for account_id, account_ids in by_account.items():
-        found.update(tags.tags_of(conn, account_id, account_ids))
+def _items(conn, rows, account_id, whole):
+    """
+    The C{Instance} items of C{rows}, each with its reservation's ids.
+
+    @param account_id: the account the rows are of (C{None}: every
+        account's).
+    @param whole: the rows are all the instances of C{account_id}: their
+        groups and tags are found by joins, which cost less than lists of
+        thousands of ids.
+    """
+    if whole:
+        pairs = store.groups_of_account(conn, account_id)
+        found = store.tags_of_account(conn, account_id)
+    else:
+        pairs = store.groups_of(conn, [row.instance_id for row in rows])
+        by_account = {}
+        for row in rows:
+            by_account.setdefault(row.account_id, []).append(row.instance_id)
+        found = {}
+        for owner, owner_ids in by_account.items():
+            found.update(tags.tags_of(conn, owner, owner_ids))
     items = []
     for row in rows:
-        item = store.describe_item(row, pairs.get(row.instance_id, []), found.get(row.instance_id, []))
+        instance_id = row["instance_id"]
+        item = store.describe_item(row, pairs.get(instance_id, []), found.get(instance_id, []))
         item["_reservation"] = {
-            "ReservationId": row.reservation_id, "OwnerId": row.account_id, "RequesterId": row.requester,
+            "ReservationId": row["reservation_id"], "OwnerId": row["account_id"], "RequesterId": row["requester"],
         }
         items.append(item)
     return items
@@ -105,9 +120,9 @@ def describe_instances(context, params):
     """
     account_id, ids = _wanted(context, params.get("InstanceIds"))
     with context.cloud.db.connect() as conn:
-        rows = store.rows(conn, account_id=account_id, ids=ids or None)
+        rows = store.rows(conn, account_id=account_id, ids=ids or None, described=True)
         _check_found(ids, rows)
-        items = _items(conn, rows)
+        items = _items(conn, rows, account_id, whole=not ids)
     items = select(items, params.get("Filters"), _FILTERS, tags_of=lambda item: {t["Key"]: t["Value"] for t in item["Tags"]})
     items, token = page(items, lambda item: item["InstanceId"], params.get("MaxResults"), params.get("NextToken"))
     reservations = {}
@@ -130,7 +145,7 @@ def describe_instance_status(context, params):
     """
     account_id, ids = _wanted(context, params.get("InstanceIds"))
     with context.cloud.db.connect() as conn:
-        rows = store.rows(conn, account_id=account_id, ids=ids or None)
+        rows = store.rows(conn, account_id=account_id, ids=ids or None, described=True)
         _check_found(ids, rows)
     if not params.get("IncludeAllInstances"):
         rows = [row for row in rows if row.state == store.RUNNING]

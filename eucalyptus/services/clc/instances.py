@@ -25,7 +25,8 @@ from eucalyptus.services.clc.db import metadata
 __all__ = [
     "reservations", "instances", "instance_groups", "STATE_CODES", "PENDING", "RUNNING", "SHUTTING_DOWN",
     "TERMINATED", "STOPPING", "STOPPED", "LIVE_STATES", "reported_state", "LOST_AFTER", "TERMINATED_VISIBLE",
-    "rows", "groups_of", "set_state", "forget_terminated", "describe_item", "aware", "owns", "groups_in_use",
+    "DESCRIBED_COLUMNS", "rows", "groups_of", "groups_of_account", "tags_of_account", "set_state",
+    "forget_terminated", "describe_item", "aware", "owns", "groups_in_use",
 ]
 
 PENDING = "pending"
@@ -116,7 +117,14 @@ def reported_state(current, reported, powered_on):
     return PENDING if current == PENDING else STOPPED
 
 
-def rows(conn, account_id=None, ids=None, zone=None, states=None):
+#: The columns of an instance that L{describe_item} and the listings read.
+DESCRIBED_COLUMNS = (
+    "instance_id", "reservation_id", "account_id", "image_id", "kernel_id", "ramdisk_id", "instance_type", "key_name",
+    "zone", "launch_index", "state", "reason", "private_ip", "public_ip", "architecture", "launched",
+)
+
+
+def rows(conn, account_id=None, ids=None, zone=None, states=None, described=False):
     """
     Instance rows, joined with their reservation's requester, sorted by
     instance id.
@@ -125,8 +133,12 @@ def rows(conn, account_id=None, ids=None, zone=None, states=None):
     @param ids: only these instance ids.
     @param zone: only this zone's.
     @param states: only these states.
+    @param described: only the columns of L{DESCRIBED_COLUMNS}: not the
+        user data (up to 16 KB an instance, which a listing of thousands
+        would read for nothing).
     """
-    query = select(instances, reservations.c.requester, reservations.c.client_token).join(reservations)
+    columns = [instances.c[name] for name in DESCRIBED_COLUMNS] if described else [instances]
+    query = select(*columns, reservations.c.requester, reservations.c.client_token).join(reservations)
     if account_id is not None:
         query = query.where(instances.c.account_id == account_id)
     if ids is not None:
@@ -146,6 +158,43 @@ def groups_of(conn, instance_ids):
     query = select(instance_groups).where(instance_groups.c.instance_id.in_(list(instance_ids)))
     for row in conn.execute(query.order_by(instance_groups.c.group_name)):
         found.setdefault(row.instance_id, []).append((row.group_id, row.group_name))
+    return found
+
+
+def groups_of_account(conn, account_id=None):
+    """
+    L{groups_of} every instance of an account (of every account: C{None}),
+    found by a join rather than a list of ids.
+
+    @return: instance id to its C{(group id, group name)} pairs.
+    """
+    query = select(instance_groups.c.instance_id, instance_groups.c.group_id, instance_groups.c.group_name)
+    if account_id is not None:
+        query = query.join(instances).where(instances.c.account_id == account_id)
+    found = {}
+    for instance_id, group_id, group_name in conn.execute(query.order_by(instance_groups.c.group_name)):
+        found.setdefault(instance_id, []).append((group_id, group_name))
+    return found
+
+
+def tags_of_account(conn, account_id=None):
+    """
+    The tags of every instance of an account (of every account: C{None}),
+    as L{tags.tags_of} gives them (each instance's tags are its account's),
+    found by a join rather than a list of ids.
+
+    @return: instance id to its tags, a list of C{{"Key": ..., "Value":
+        ...}} sorted by key; instances without tags are left out.
+    """
+    table = tags.resource_tags
+    query = select(table.c.resource_id, table.c.key, table.c.value).join(
+        instances, and_(table.c.resource_id == instances.c.instance_id, table.c.account_id == instances.c.account_id)
+    )
+    if account_id is not None:
+        query = query.where(instances.c.account_id == account_id)
+    found = {}
+    for instance_id, key, value in conn.execute(query.order_by(table.c.resource_id, table.c.key)):
+        found.setdefault(instance_id, []).append({"Key": key, "Value": value})
     return found
 
 
@@ -192,37 +241,38 @@ def aware(moment):
 
 def describe_item(row, groups, tags):
     """
-    An instance as EC2's C{Instance} shape, from its row, its C{(group id,
-    name)} pairs and its tags.
+    An instance as EC2's C{Instance} shape, from its row (a mapping, as
+    L{rows} gives), its C{(group id, name)} pairs and its tags.
     """
-    state = row.state
+    state, reason = row["state"], row["reason"]
+    private_ip, public_ip = row["private_ip"], row["public_ip"]
     item = {
-        "InstanceId": row.instance_id,
-        "ImageId": row.image_id,
+        "InstanceId": row["instance_id"],
+        "ImageId": row["image_id"],
         "State": {"Code": STATE_CODES[state], "Name": state},
-        "PrivateDnsName": row.private_ip or "",
-        "PublicDnsName": row.public_ip or "",
-        "StateTransitionReason": row.reason or "",
-        "AmiLaunchIndex": row.launch_index,
-        "InstanceType": row.instance_type,
-        "LaunchTime": aware(row.launched),
-        "Placement": {"AvailabilityZone": row.zone, "Tenancy": "default"},
+        "PrivateDnsName": private_ip or "",
+        "PublicDnsName": public_ip or "",
+        "StateTransitionReason": reason or "",
+        "AmiLaunchIndex": row["launch_index"],
+        "InstanceType": row["instance_type"],
+        "LaunchTime": aware(row["launched"]),
+        "Placement": {"AvailabilityZone": row["zone"], "Tenancy": "default"},
         "Monitoring": {"State": "disabled"},
-        "Architecture": row.architecture or "x86_64",
+        "Architecture": row["architecture"] or "x86_64",
         "RootDeviceType": "instance-store",
         "VirtualizationType": "paravirtual",
         "Hypervisor": "xen",
         "SecurityGroups": [{"GroupId": gid, "GroupName": name} for gid, name in groups],
         "Tags": tags,
-        "ClientToken": row.client_token or "",
+        "ClientToken": row["client_token"] or "",
     }
-    for key, value in (("KernelId", row.kernel_id), ("RamdiskId", row.ramdisk_id), ("KeyName", row.key_name),
-                       ("PrivateIpAddress", row.private_ip), ("PublicIpAddress", row.public_ip)):
+    for key, value in (("KernelId", row["kernel_id"]), ("RamdiskId", row["ramdisk_id"]), ("KeyName", row["key_name"]),
+                       ("PrivateIpAddress", private_ip), ("PublicIpAddress", public_ip)):
         if value:
             item[key] = value
-    if row.reason and state in (TERMINATED, STOPPED, SHUTTING_DOWN, STOPPING):
-        code, _, message = row.reason.partition(": ")
-        item["StateReason"] = {"Code": code, "Message": message or row.reason}
+    if reason and state in (TERMINATED, STOPPED, SHUTTING_DOWN, STOPPING):
+        code, _, message = reason.partition(": ")
+        item["StateReason"] = {"Code": code, "Message": message or reason}
     return item
 
 

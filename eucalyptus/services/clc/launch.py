@@ -29,7 +29,7 @@ from eucalyptus.services.cc.network import mac_for
 from eucalyptus.services.clc import groups, images, keypairs, manifests, tags, vmtypes
 from eucalyptus.services.clc import instances as store
 from eucalyptus.services.clc.db import new_id
-from eucalyptus.services.clc.ec2.errors import KeyPairNotFound, Unavailable
+from eucalyptus.services.clc.ec2.errors import KeyPairNotFound, MissingParameter, Unavailable
 from eucalyptus.wsdl import cc_types, common
 
 __all__ = ["run_instances", "MAX_USER_DATA"]
@@ -68,28 +68,37 @@ def _user_data(params):
     return data
 
 
+def _room(cluster, vm_name):
+    """
+    How many more instances of the type the zone had room for at its last
+    poll.
+    """
+    resources = cluster.resources.get(vm_name)
+    return resources.available if resources else 0
+
+
 def _choose_zone(cloud, asked, vm_name, minimum):
     """
     The zone to launch in: the one asked for, else the enabled one with the
     most room for the type.
 
     @raise InvalidParameterValue: an unknown zone.
-    @raise InsufficientInstanceCapacity: no zone has room for C{minimum}.
+    @raise Unavailable: no zone (or not the one asked for) is enabled.
+    @raise InsufficientInstanceCapacity: the zone has no room for
+        C{minimum}.
     """
     if asked:
         if asked not in cloud.clusters:
             raise InvalidParameterValue(f"Invalid availability zone: [{asked}]")
-        return cloud.clusters[asked]
-    usable = [c for c in cloud.clusters.values() if c.state == "ENABLED"]
-    if not usable:
-        raise Unavailable("No availability zone is available right now; try again shortly.")
-
-    def room(cluster):
-        resources = cluster.resources.get(vm_name)
-        return resources.available if resources else 0
-
-    best = max(usable, key=room)
-    if room(best) < minimum:
+        usable = [cloud.clusters[asked]] if cloud.clusters[asked].state == "ENABLED" else []
+        if not usable:
+            raise Unavailable(f"The availability zone {asked} is not available right now; try again shortly.")
+    else:
+        usable = [c for c in cloud.clusters.values() if c.state == "ENABLED"]
+        if not usable:
+            raise Unavailable("No availability zone is available right now; try again shortly.")
+    best = max(usable, key=lambda cluster: _room(cluster, vm_name))
+    if _room(best, vm_name) < minimum:
         raise InsufficientInstanceCapacity(
             f"There is not enough capacity to fulfill your request for {minimum} {vm_name} instance(s)."
         )
@@ -225,9 +234,17 @@ def run_instances(context, params):
     C{RunInstances}.
     """
     cloud = context.cloud
+    if not params.get("ImageId"):
+        # botocore's model makes it optional, for launch templates, which
+        # this cloud does not have.
+        raise MissingParameter("The request must contain the parameter ImageId")
     vm_name = params.get("InstanceType") or vmtypes.DEFAULT_TYPE
-    minimum, _ = _counts(params)
+    minimum, maximum = _counts(params)
     zone = _choose_zone(cloud, (params.get("Placement") or {}).get("AvailabilityZone"), vm_name, minimum)
+    # The zone starts no more than it has room for, so ask it for no more:
+    # a row is written for each instance asked for, and a MaxCount of
+    # billions would otherwise be billions of rows.
+    params = dict(params, MaxCount=min(maximum, _room(zone, vm_name)))
     plan = yield threads.deferToThread(_prepare, cloud, context.caller, params, zone.zone)
     if isinstance(plan, str):
         answer = yield threads.deferToThread(_reservation, cloud, context.caller, plan)

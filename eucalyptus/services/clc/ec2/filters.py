@@ -117,6 +117,8 @@ def select(items, filters, fields, tags_of=None):
     @raise InvalidParameterValue: see L{parse_filters}.
     """
     parsed = parse_filters(filters, fields, tags=tags_of is not None)
+    if not parsed:
+        return list(items)
     return [item for item in items if all(f.matches(_values(f.name, item, fields, tags_of)) for f in parsed)]
 
 

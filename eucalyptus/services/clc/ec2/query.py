@@ -40,6 +40,7 @@ from urllib.parse import parse_qsl
 from eucalyptus.errors import InvalidParameterValue
 from eucalyptus.security.ec2sigv2 import AUTH_PARAMETERS
 from eucalyptus.services.clc.ec2.errors import MalformedQueryString, MissingParameter, UnknownParameter
+from eucalyptus.services.clc.ec2.serialize import xml_safe
 
 __all__ = ["CONTROL_PARAMETERS", "request_parameters", "parse_input", "wire_names"]
 
@@ -59,7 +60,9 @@ def request_parameters(*encoded):
         query, the body), each possibly empty.
     @return: a dict from name to value.
     @raise MalformedQueryString: they are not UTF-8 once decoded.
-    @raise InvalidParameterValue: a name is given twice.
+    @raise InvalidParameterValue: a name is given twice, or a name or value
+        holds a character XML cannot carry (a control character): no
+        answer could echo it, now or when it is described later.
     """
     params = {}
     for text in encoded:
@@ -70,6 +73,10 @@ def request_parameters(*encoded):
         for name, value in pairs:
             if name in params:
                 raise InvalidParameterValue(f"The parameter {name} is given more than once.")
+            if xml_safe(name) != name or xml_safe(value) != value:
+                raise InvalidParameterValue(
+                    f"The parameter {xml_safe(name)} holds a control character, which this API does not take."
+                )
             params[name] = value
     return params
 

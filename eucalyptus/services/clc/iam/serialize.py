@@ -18,7 +18,7 @@ C{Type} is C{Sender} for the caller's faults and C{Receiver} for ours.
 
 from lxml import etree
 
-from eucalyptus.services.clc.ec2.serialize import CONTENT_TYPE, write_members
+from eucalyptus.services.clc.ec2.serialize import CONTENT_TYPE, write_members, xml_safe
 from eucalyptus.services.clc.iam.model import NAMESPACE
 
 __all__ = ["CONTENT_TYPE", "response_document", "error_document"]
@@ -62,6 +62,6 @@ def error_document(error, request_id):
     item = etree.SubElement(root, f"{{{ns}}}Error")
     etree.SubElement(item, f"{{{ns}}}Type").text = "Sender" if error.http_status < 500 else "Receiver"
     etree.SubElement(item, f"{{{ns}}}Code").text = error.code
-    etree.SubElement(item, f"{{{ns}}}Message").text = error.message
+    etree.SubElement(item, f"{{{ns}}}Message").text = xml_safe(error.message)
     etree.SubElement(root, f"{{{ns}}}RequestId").text = request_id
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
