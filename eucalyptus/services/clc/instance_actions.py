@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.services.clc.test_instances -*-
+# -*- test-case-name: tests.services.clc.test_clusters,tests.services.clc.test_cloud,tests.services.clc.test_authorization -*-
 """
 The EC2 instance actions besides C{RunInstances} (L{launch}).
 

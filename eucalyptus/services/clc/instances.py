@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.services.clc.test_instances -*-
+# -*- test-case-name: tests.services.clc.test_clusters,tests.services.clc.test_cloud,tests.services.clc.test_authorization -*-
 """
 Instances and reservations as the cloud database keeps them, and the EC2
 states they go through.

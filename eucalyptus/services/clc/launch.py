@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.services.clc.test_launch -*-
+# -*- test-case-name: tests.services.clc.test_cloud,tests.services.clc.test_ec2_fuzz -*-
 """
 C{RunInstances}: check what was asked, choose a zone with room, write the
 reservation and its instances (C{pending}) to the database, then ask the
