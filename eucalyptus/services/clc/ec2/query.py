@@ -158,7 +158,7 @@ def _parse(shape, entries, name, protocol):
         if parts:
             raise UnknownParameter(f"The parameter {full_name} is not recognized")
     ((_, value, _),) = entries
-    return _SCALARS[kind](value, name)
+    return scalar(kind, value, name)
 
 
 def _structure(shape, entries, name, protocol):
@@ -254,6 +254,17 @@ def _blob(value, name):
         return base64.b64decode("".join(value.split()), validate=True)
     except (binascii.Error, ValueError):
         raise InvalidParameterValue(f"Value for parameter {name} is invalid: it is not base64-encoded.")
+
+
+def scalar(kind, value, name):
+    """
+    The value of a scalar member of botocore type C{kind} (C{string},
+    C{integer}, C{boolean}, C{timestamp}, ...) from its text.
+
+    @param name: the parameter's name, for the error message.
+    @raise InvalidParameterValue: the text is not a value of that type.
+    """
+    return _SCALARS[kind](value, name)
 
 
 _SCALARS = {

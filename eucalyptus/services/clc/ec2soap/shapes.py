@@ -27,16 +27,12 @@ resource dispatches with: its C{params} are the C{Action}, the C{Version}
 and, under L{REQUEST}, the request element.
 """
 
-import base64
-import binascii
-import math
 import re
-from datetime import datetime, timezone
 
 from lxml import etree
 
 from eucalyptus.errors import InvalidParameterValue
-from eucalyptus.services.clc.ec2 import model, serialize
+from eucalyptus.services.clc.ec2 import model, query, serialize
 from eucalyptus.services.clc.ec2.dispatch import Api
 from eucalyptus.services.clc.ec2.errors import MissingParameter, UnknownParameter
 
@@ -62,7 +58,6 @@ NAMESPACE_PREFIX = "http://ec2.amazonaws.com/doc/"
 REQUEST = "soap:request"
 
 _VERSION_NAMESPACE = re.compile(re.escape(NAMESPACE_PREFIX) + r"([^/]+)/")
-_INTEGER = re.compile(r"[+-]?\d{1,19}")
 
 
 def version_of(namespace):
@@ -129,7 +124,7 @@ def _parse(shape, element, path):
         return _list(shape, element, path)
     if len(element):
         raise InvalidParameterValue(f"The parameter {path} takes a value, not elements.")
-    return _SCALARS[kind](element.text or "", path)
+    return _scalar(kind, element.text or "", path)
 
 
 def _structure(shape, element, path):
@@ -163,64 +158,20 @@ def _list(shape, element, path):
     return values
 
 
-def _invalid(value, path, expected):
-    return InvalidParameterValue(f"Invalid value '{value}' for parameter {path}: expected {expected}.")
+#: xsd:boolean's numeric spellings, as the Query API spells them.
+_XSD_BOOLEANS = {"1": "true", "0": "false"}
 
 
-def _string(value, path):
-    return value
-
-
-def _integer(value, path):
-    if not _INTEGER.fullmatch(value.strip()):
-        raise _invalid(value, path, "an integer")
-    return int(value)
-
-
-def _boolean(value, path):
-    lowered = value.strip().lower()
-    if lowered not in ("true", "false", "1", "0"):
-        raise _invalid(value, path, "true or false")
-    return lowered in ("true", "1")
-
-
-def _float(value, path):
-    try:
-        number = float(value)
-    except ValueError:
-        raise _invalid(value, path, "a number")
-    if not math.isfinite(number):
-        raise _invalid(value, path, "a finite number")
-    return number
-
-
-def _timestamp(value, path):
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise _invalid(value, path, "an xsd:dateTime such as 2016-11-15T12:00:00Z")
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def _blob(value, path):
-    try:
-        return base64.b64decode("".join(value.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidParameterValue(f"Value for parameter {path} is invalid: it is not base64-encoded.")
-
-
-_SCALARS = {
-    "string": _string,
-    "integer": _integer,
-    "long": _integer,
-    "boolean": _boolean,
-    "float": _float,
-    "double": _float,
-    "timestamp": _timestamp,
-    "blob": _blob,
-}
+def _scalar(kind, text, path):
+    """
+    A scalar from an element's text: the Query API's conversion, after
+    XML's leading and trailing blanks and xsd:boolean's C{1}/C{0}.
+    """
+    if kind != "string":
+        text = text.strip()
+    if kind == "boolean":
+        text = _XSD_BOOLEANS.get(text, text)
+    return query.scalar(kind, text, path)
 
 
 def _envelope():
