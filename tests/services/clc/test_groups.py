@@ -9,7 +9,7 @@ from twisted.internet import defer
 from twisted.trial import unittest
 
 from eucalyptus.errors import InvalidParameterValue
-from eucalyptus.services.clc import groups, tags
+from eucalyptus.services.clc import grouppermissions, groups, tags
 from eucalyptus.services.clc.ec2.errors import (
     CannotDelete,
     GroupDuplicate,
@@ -64,11 +64,11 @@ class GroupsTestsMixin:
             return groups.rules_of(conn, account_id or self.db.alice, group_id)
 
     def authorize(self, account_id=None, egress=False, **params):
-        action = groups.authorize_security_group_egress if egress else groups.authorize_security_group_ingress
+        action = grouppermissions.authorize_security_group_egress if egress else grouppermissions.authorize_security_group_ingress
         return self.db.call(action, account_id or self.db.alice, **params)
 
     def revoke(self, account_id=None, egress=False, **params):
-        action = groups.revoke_security_group_egress if egress else groups.revoke_security_group_ingress
+        action = grouppermissions.revoke_security_group_egress if egress else grouppermissions.revoke_security_group_ingress
         return self.db.call(action, account_id or self.db.alice, **params)
 
     def test_default_group(self):
@@ -350,7 +350,7 @@ class GroupsTestsMixin:
             ({"FromPort": 1, "ToPort": 2, "CidrIp": "0.0.0.0/0"}, MissingParameter),
             ({}, MissingParameter),
         ):
-            self.db.fails(self, error, groups.authorize_security_group_ingress, self.db.alice, GroupId=web, **params)
+            self.db.fails(self, error, grouppermissions.authorize_security_group_ingress, self.db.alice, GroupId=web, **params)
 
     def test_rule_validation(self):
         """
@@ -418,7 +418,7 @@ class GroupsTestsMixin:
             raised = self.db.fails(
                 self,
                 error,
-                groups.authorize_security_group_ingress,
+                grouppermissions.authorize_security_group_ingress,
                 self.db.alice,
                 GroupId=web,
                 IpPermissions=[_tcp(1, "0.0.0.0/0"), permission],
@@ -437,7 +437,7 @@ class GroupsTestsMixin:
         error = self.db.fails(
             self,
             PermissionDuplicate,
-            groups.authorize_security_group_ingress,
+            grouppermissions.authorize_security_group_ingress,
             self.db.alice,
             GroupId=web,
             IpPermissions=[
@@ -452,7 +452,7 @@ class GroupsTestsMixin:
         self.db.fails(
             self,
             PermissionDuplicate,
-            groups.authorize_security_group_ingress,
+            grouppermissions.authorize_security_group_ingress,
             self.db.alice,
             GroupId=web,
             IpPermissions=[_tcp(25, "0.0.0.0/0", "0.0.0.0/0")],
@@ -472,7 +472,7 @@ class GroupsTestsMixin:
         error = self.db.fails(
             self,
             PermissionNotFound,
-            groups.revoke_security_group_ingress,
+            grouppermissions.revoke_security_group_ingress,
             self.db.alice,
             GroupId=web,
             IpPermissions=[_tcp(80, "0.0.0.0/0"), _tcp(81, "0.0.0.0/0")],
@@ -487,7 +487,7 @@ class GroupsTestsMixin:
         self.db.fails(
             self,
             PermissionNotFound,
-            groups.revoke_security_group_ingress,
+            grouppermissions.revoke_security_group_ingress,
             self.db.alice,
             GroupId=web,
             IpPermissions=[_tcp(22, "10.0.0.0/8")],
@@ -512,7 +512,7 @@ class GroupsTestsMixin:
         self.db.fails(
             self,
             PermissionDuplicate,
-            groups.authorize_security_group_egress,
+            grouppermissions.authorize_security_group_egress,
             self.db.alice,
             GroupId=web,
             IpPermissions=[_tcp(443, "0.0.0.0/0")],
@@ -552,7 +552,7 @@ class GroupsTestsMixin:
             self.db.fails(
                 self,
                 GroupNotFound,
-                groups.authorize_security_group_ingress,
+                grouppermissions.authorize_security_group_ingress,
                 self.db.alice,
                 GroupId=web,
                 IpPermissions=[_from_group("tcp", 1, 1, **pair)],
@@ -569,9 +569,9 @@ class GroupsTestsMixin:
         for action, params in (
             (groups.describe_security_groups, {"GroupIds": [bobs]}),
             (groups.delete_security_group, {"GroupId": bobs}),
-            (groups.authorize_security_group_ingress, {"GroupId": bobs, "IpPermissions": [_tcp(23, "0.0.0.0/0")]}),
-            (groups.authorize_security_group_egress, {"GroupId": bobs, "IpPermissions": [_tcp(23, "0.0.0.0/0")]}),
-            (groups.revoke_security_group_ingress, {"GroupId": bobs, "IpPermissions": [_tcp(22, "0.0.0.0/0")]}),
+            (grouppermissions.authorize_security_group_ingress, {"GroupId": bobs, "IpPermissions": [_tcp(23, "0.0.0.0/0")]}),
+            (grouppermissions.authorize_security_group_egress, {"GroupId": bobs, "IpPermissions": [_tcp(23, "0.0.0.0/0")]}),
+            (grouppermissions.revoke_security_group_ingress, {"GroupId": bobs, "IpPermissions": [_tcp(22, "0.0.0.0/0")]}),
             (tags.create_tags, {"Resources": [bobs], "Tags": [{"Key": "a", "Value": "b"}]}),
         ):
             error = self.db.fails(self, GroupNotFound, action, self.db.alice, **params)
@@ -579,7 +579,7 @@ class GroupsTestsMixin:
         for action, params in (
             (groups.describe_security_groups, {"GroupNames": ["bobs"]}),
             (groups.delete_security_group, {"GroupName": "bobs"}),
-            (groups.authorize_security_group_ingress, {"GroupName": "bobs", "IpPermissions": [_tcp(23, "0.0.0.0/0")]}),
+            (grouppermissions.authorize_security_group_ingress, {"GroupName": "bobs", "IpPermissions": [_tcp(23, "0.0.0.0/0")]}),
         ):
             error = self.db.fails(self, GroupNotFound, action, self.db.alice, **params)
             self.assertEqual(error.message, "The security group 'bobs' does not exist")

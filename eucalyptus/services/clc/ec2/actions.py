@@ -7,6 +7,7 @@ any other name is C{InvalidAction}.
 """
 
 from eucalyptus.services.clc import (
+    grouppermissions,
     groups,
     imageattributes,
     imageregistration,
@@ -27,6 +28,7 @@ ACTIONS = {
     "DescribeAvailabilityZones": regions.describe_availability_zones,
     **keypairs.ACTIONS,
     **groups.ACTIONS,
+    **grouppermissions.ACTIONS,
     **tags.ACTIONS,
     **imageregistration.ACTIONS,
     **images.ACTIONS,
